@@ -1,0 +1,183 @@
+"""The sandbox's view of a fixture directory: every record version, served as of a clock.
+
+Fixture lines are loaded once into a DuckDB file, so that a large fixture is served
+page by page without holding it in memory. "As of T" follows the source contract:
+a record's state at T is its latest version stamped at or before T; append-only rows
+exist once their date is at or before T.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from leadflow.fixtures import ALL_OBJECTS, FixtureObject
+
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_SF_ID = re.compile(r"^[0-9a-zA-Z]{18}$")
+
+# SQL expression: the fixture's text instant -> naive UTC TIMESTAMP.
+_TS = "cast(cast(replace(replace({col}, '+0000', '+00:00'), 'Z', '+00:00') as timestamptz) as timestamp)"
+
+
+def ts_sql(col: str) -> str:
+    return _TS.format(col=col)
+
+
+def _table(obj: FixtureObject) -> str:
+    return f"{obj.system}_{obj.name}".lower()
+
+
+def _infer_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, (list, dict)):
+        return "anyType"
+    if isinstance(value, str):
+        if _DATETIME.match(value):
+            return "datetime"
+        if _DATE.match(value):
+            return "date"
+        if _SF_ID.match(value):
+            return "id"
+    return "string"
+
+
+@dataclass
+class Cursor:
+    table: str
+    fields: list[str]
+    total: int
+
+
+@dataclass
+class FixtureStore:
+    fixtures_dir: Path
+    db_path: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="leadflow-sandbox-")) / "f.duckdb")
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._con = duckdb.connect(str(self.db_path))
+        self._con.execute("set TimeZone = 'UTC'")
+        self.fields: dict[str, dict[str, str]] = {}
+        for obj in ALL_OBJECTS:
+            self._load(obj)
+        manifest = json.loads((self.fixtures_dir / "manifest.json").read_text())
+        self.manifest_as_of: str = manifest["as_of"]
+        self._cursors: dict[str, Cursor] = {}
+
+    # -- loading ---------------------------------------------------------------------------------
+    def _load(self, obj: FixtureObject) -> None:
+        path = self.fixtures_dir / obj.file
+        table = _table(obj)
+        stamp = ts_sql(f"(json->>'{obj.stamp}')") if obj.stamp else "timestamp '1970-01-01'"
+        if path.exists() and path.stat().st_size > 0:
+            source = f"read_json_objects('{path}', format = 'newline_delimited')"
+        else:
+            source = "(select null::json as json where false)"
+        self._con.execute(
+            f"""create or replace table {table} as
+                select json->>'{obj.key}' as id, {stamp} as stamp, json::varchar as line
+                from {source}
+                order by stamp, id"""
+        )
+        self.fields[obj.name] = self._sample_fields(path)
+
+    @staticmethod
+    def _sample_fields(path: Path, sample: int = 2000) -> dict[str, str]:
+        """Field name -> describe type, from the first lines of the file (insertion order kept)."""
+        types: dict[str, str] = {}
+        if not path.exists():
+            return types
+        with path.open(encoding="utf-8") as handle:
+            for n, line in enumerate(handle):
+                if n >= sample:
+                    break
+                if not line.strip():
+                    continue
+                for name, value in json.loads(line).items():
+                    if value is not None and types.get(name, "string") == "string":
+                        types[name] = _infer_type(value)
+                    else:
+                        types.setdefault(name, "string")
+        return types
+
+    # -- as-of queries ---------------------------------------------------------------------------
+    def open_cursor(
+        self,
+        obj: FixtureObject,
+        fields: list[str],
+        clock: datetime,
+        predicates: list[str],
+        include_deleted: bool,
+        limit: int | None = None,
+    ) -> tuple[str, Cursor]:
+        """Materialise the result of a query as of ``clock``; pages are then cheap range reads."""
+        table = _table(obj)
+        clock_sql = f"timestamp '{clock.replace(tzinfo=None).isoformat(sep=' ')}'"
+        where = [f"stamp <= {clock_sql}"]
+        if not include_deleted and "IsDeleted" in self.fields.get(obj.name, {}):
+            where.append("coalesce((line::json->>'IsDeleted')::boolean, false) = false")
+        where.extend(predicates)
+        current = (
+            f"select * from {table} where stamp <= {clock_sql}"
+            if obj.append_only
+            else f"""select * from {table} where stamp <= {clock_sql}
+                     qualify row_number() over (partition by id order by stamp desc) = 1"""
+        )
+        cursor_id = uuid.uuid4().hex[:15]
+        limit_sql = f"limit {int(limit)}" if limit else ""
+        with self._lock:
+            self._con.execute(
+                f"""create temp table cursor_{cursor_id} as
+                    select row_number() over (order by stamp, id) - 1 as pos, line
+                    from ({current}) as c
+                    where {" and ".join(where)}
+                    order by stamp, id {limit_sql}"""
+            )
+            total = self._con.execute(f"select count(*) from cursor_{cursor_id}").fetchall()[0][0]
+        cursor = Cursor(table=f"cursor_{cursor_id}", fields=fields, total=total)
+        self._cursors[cursor_id] = cursor
+        return cursor_id, cursor
+
+    def page(self, cursor_id: str, offset: int, size: int) -> tuple[list[dict[str, Any]], Cursor]:
+        cursor = self._cursors[cursor_id]
+        with self._lock:
+            rows = self._con.execute(
+                f"select line from {cursor.table} where pos >= ? and pos < ? order by pos",
+                [offset, offset + size],
+            ).fetchall()
+        return [self._project(json.loads(line), cursor.fields) for (line,) in rows], cursor
+
+    def close_cursor(self, cursor_id: str) -> None:
+        cursor = self._cursors.pop(cursor_id, None)
+        if cursor:
+            with self._lock:
+                self._con.execute(f"drop table if exists {cursor.table}")
+
+    @staticmethod
+    def _project(record: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+        return {name: record.get(name) for name in fields}
+
+    def rows(self, obj: FixtureObject, clock: datetime, extra_where: str = "", limit: int | None = None) -> list[dict[str, Any]]:
+        """Small, unpaged reads (Marketo types, programs, lead look-ups)."""
+        cursor_id, cursor = self.open_cursor(obj, list(self.fields[obj.name]), clock,
+                                             [extra_where] if extra_where else [], True, limit)
+        with self._lock:
+            lines = self._con.execute(f"select line from {cursor.table} order by pos").fetchall()
+        self.close_cursor(cursor_id)
+        return [json.loads(line) for (line,) in lines]
