@@ -1,0 +1,22 @@
+{# Trim white space (spaces, tabs, line breaks, no-break spaces) from both ends. #}
+{% macro clean_text(expression) -%}
+    {{ return(adapter.dispatch('clean_text', 'leadflow')(expression)) }}
+{%- endmacro %}
+
+{% macro default__clean_text(expression) -%}
+    trim(both ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160) from {{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__clean_text(expression) -%}
+    trim({{ expression }}, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(160))
+{%- endmacro %}
+
+{# `blank(x)`: null, or only white space. #}
+{% macro is_blank(expression) -%}
+    ({{ expression }} is null or {{ clean_text(expression) }} = '')
+{%- endmacro %}
+
+{# A text field of a raw JSON payload. #}
+{% macro json_text(field) -%}
+    payload ->> '{{ field }}'
+{%- endmacro %}

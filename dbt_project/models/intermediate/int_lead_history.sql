@@ -1,0 +1,15 @@
+-- Lead history rows that count: created at or before the as-of time and not deleted.
+-- `change_order` orders a lead's changes of one field (ties broken by id).
+select
+    lead_history_id,
+    lead_id,
+    field_name,
+    old_value,
+    new_value,
+    created_at,
+    row_number() over (
+        partition by lead_id, field_name
+        order by created_at, lead_history_id
+    ) as change_order
+from {{ ref('stg_salesforce__lead_history') }}
+where not is_deleted

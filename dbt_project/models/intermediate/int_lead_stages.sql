@@ -1,0 +1,71 @@
+-- When each lead reached each stage, and where that timestamp came from: the stamped field
+-- first (CRM automation), else the evidence in history or tasks.
+with leads as (
+    select * from {{ ref('int_leads') }}
+),
+
+status_history as (
+    select * from {{ ref('int_lead_status_history') }}
+),
+
+routing as (
+    select * from {{ ref('int_lead_routing') }}
+),
+
+first_touch as (
+    select * from {{ ref('int_lead_first_touch') }}
+)
+
+select
+    leads.lead_id,
+    leads.created_at,
+    leads.status,
+    leads.owner_id,
+    leads.is_converted,
+    leads.converted_opportunity_id,
+    leads.sql_stamped_at,
+
+    coalesce(leads.mql_stamped_at, status_history.mql_history_at) as mql_at,
+    case
+        when leads.mql_stamped_at is not null then 'stamped field'
+        when status_history.mql_history_at is not null then 'field history'
+    end as mql_evidence,
+
+    coalesce(leads.routed_stamped_at, routing.first_routed_at) as routed_at,
+    case
+        when leads.routed_stamped_at is not null then 'stamped field'
+        when routing.first_routed_at is not null then 'owner history'
+    end as routed_evidence,
+    coalesce(
+        routing.routed_owner_id,
+        case when leads.owner_id like '005%' then leads.owner_id end
+    ) as routed_owner_id,
+
+    coalesce(leads.first_touch_stamped_at, first_touch.first_touch_task_at) as first_touch_at,
+    case
+        when leads.first_touch_stamped_at is not null then 'stamped field'
+        when first_touch.first_touch_task_at is not null then 'task'
+    end as first_touch_evidence,
+
+    coalesce(leads.accepted_stamped_at, status_history.accepted_history_at) as accepted_at,
+    case
+        when leads.accepted_stamped_at is not null then 'stamped field'
+        when status_history.accepted_history_at is not null then 'field history'
+    end as accepted_evidence,
+
+    coalesce(leads.rejected_stamped_at, status_history.rejected_history_at) as rejected_at,
+    case
+        when leads.rejected_stamped_at is not null then 'stamped field'
+        when status_history.rejected_history_at is not null then 'field history'
+    end as rejected_evidence,
+    leads.rejection_reason as rejection_reason_raw,
+
+    coalesce(leads.sql_stamped_at, status_history.sql_history_at) as sql_at,
+    case
+        when leads.sql_stamped_at is not null then 'stamped field'
+        when status_history.sql_history_at is not null then 'field history'
+    end as sql_evidence
+from leads
+left join status_history on leads.lead_id = status_history.lead_id
+left join routing on leads.lead_id = routing.lead_id
+left join first_touch on leads.lead_id = first_touch.lead_id

@@ -1,0 +1,13 @@
+with source as (
+    {{ latest_versions(source('marketo', 'activity_types')) }}
+),
+
+renamed as (
+    select
+        cast({{ json_text('id') }} as integer) as activity_type_id,
+        {{ json_text('name') }} as activity_type_name,
+        {{ json_text('description') }} as description
+    from source
+)
+
+select * from renamed
