@@ -159,7 +159,7 @@ class Generator:
         lead_id = self.next_id("00Q")
         queue = world.queues[0] if rng.random() < 0.85 else world.queues[1]
         source = self._source_value(rng)
-        if rng.random() < 0.3 and self.recent_emails:  # the same person under two leads
+        if rng.random() < 0.04 and self.recent_emails:  # the same person under two leads
             email: str | None = rng.choice(list(self.recent_emails))
             duplicate = True
         else:

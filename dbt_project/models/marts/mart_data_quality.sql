@@ -119,7 +119,7 @@ select
         when coalesce(measured.population, 0) = 0 then 0.0
         else 1.0 * measured.failing_rows / measured.population
     end as failing_rate,
-    cast(controls.threshold as {{ dbt.type_float() }}) as threshold,
+    cast(controls.threshold as double precision) as threshold,
     controls.severity,
     case
         when coalesce(measured.population, 0) > 0

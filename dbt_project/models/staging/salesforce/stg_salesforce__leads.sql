@@ -23,7 +23,7 @@ renamed as (
         {{ json_text('ConvertedAccountId') }} as converted_account_id,
         {{ json_text('ConvertedContactId') }} as converted_contact_id,
         {{ json_text('ConvertedOpportunityId') }} as converted_opportunity_id,
-        cast({{ json_text('Lead_Score__c') }} as {{ dbt.type_float() }}) as lead_score,
+        cast({{ json_text('Lead_Score__c') }} as double precision) as lead_score,
         {{ parse_instant(json_text('MQL_Date__c')) }} as mql_stamped_at,
         {{ parse_instant(json_text('Routed_Date__c')) }} as routed_stamped_at,
         {{ parse_instant(json_text('First_Touch_Date__c')) }} as first_touch_stamped_at,
