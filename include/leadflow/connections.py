@@ -1,0 +1,49 @@
+"""API credentials from Airflow connections (never from code; never logged).
+
+A connection holds the API base URL in ``host`` (``https://...``), the OAuth client id in
+``login`` and the client secret in ``password``. Optional ``extra``:
+
+``verify``          path of a CA bundle for a private CA (default: the system trust store)
+``timeout``         seconds per request (default 60)
+``max_attempts``    retries per call before the task fails (default 8)
+``history_start``   Marketo only: where a first run (no watermark) starts (default 2015-01-01)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from leadflow.extract.http import ApiCredentials
+from leadflow.timefmt import parse_instant
+
+SALESFORCE_CONN_ID = "salesforce_default"
+MARKETO_CONN_ID = "marketo_default"
+DEFAULT_HISTORY_START = "2015-01-01T00:00:00Z"
+
+
+def _connection(conn_id: str):  # -> airflow.sdk.Connection
+    from airflow.sdk import Connection
+
+    return Connection.get(conn_id)
+
+
+def credentials(conn_id: str) -> ApiCredentials:
+    conn = _connection(conn_id)
+    extra = conn.extra_dejson
+    host = conn.host or ""
+    if not host.startswith(("http://", "https://")):
+        host = f"{conn.schema or 'https'}://{host}"
+    if conn.port and f":{conn.port}" not in host.split("//", 1)[1]:
+        host = f"{host.rstrip('/')}:{conn.port}"
+    return ApiCredentials(
+        base_url=host,
+        client_id=conn.login or "",
+        client_secret=conn.password or "",
+        verify=extra.get("verify", True),
+        timeout=float(extra.get("timeout", 60)),
+        max_attempts=int(extra.get("max_attempts", 8)),
+    )
+
+
+def history_start(conn_id: str) -> datetime:
+    return parse_instant(_connection(conn_id).extra_dejson.get("history_start", DEFAULT_HISTORY_START))

@@ -1,0 +1,95 @@
+"""Great Expectations validation of the night's warehouse, before anything is published.
+
+Runs every validation definition of the GX file context (see :mod:`leadflow.quality.suites`) on
+pandas DataFrames read over a read-only DuckDB connection, with each hygiene control's
+``mostly`` taken from the ``data_quality_controls`` seed (``1 - threshold``) so that dbt and GX
+read one policy. Results go to the context's validation store and data docs.
+
+* ``integrity`` suites guard the pipeline itself: any failure stops publishing.
+* ``hygiene`` suites are the CRM controls: a failure is a finding, published and alerted,
+  unless the seed gives the control severity ``error``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from leadflow.quality.suites import SUITES, validation_name
+from leadflow.warehouse import read_frame
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+SAMPLE_SIZE = 5
+
+
+@dataclass
+class Finding:
+    suite: str
+    expectation: str
+    column: str | None
+    control_name: str | None
+    severity: str  # "error" stops publishing, "warn" publishes and alerts
+    success: bool
+    unexpected_percent: float | None
+    threshold: float | None
+    sample_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class QualityReport:
+    findings: list[Finding]
+    data_docs: str | None
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.findings if not f.success and f.severity == "error"]
+
+    @property
+    def failing(self) -> list[Finding]:
+        return [f for f in self.findings if not f.success]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"data_docs": self.data_docs, "findings": [asdict(f) for f in self.findings]}
+
+
+def _id_column(columns: list[str]) -> str | None:
+    for candidate in ("lead_id", "opportunity_id", "source_object"):
+        if candidate in columns:
+            return candidate
+    return None
+
+
+def validate(work: Path, project_root: Path) -> QualityReport:
+    import great_expectations as gx
+
+    context = gx.get_context(mode="file", project_root_dir=str(project_root))
+    controls = read_frame(work, "select control_name, threshold, severity from policy.data_quality_controls")
+    policy = {row.control_name: (float(row.threshold), str(row.severity)) for row in controls.itertuples()}
+    parameters = {f"{name}_mostly": max(0.0, min(1.0, 1.0 - threshold)) for name, (threshold, _) in policy.items()}
+    findings: list[Finding] = []
+    for spec in SUITES:
+        frame = read_frame(work, f"select * from {spec.table}")
+        id_column = _id_column(list(frame.columns))
+        result_format: dict[str, Any] = {"result_format": "COMPLETE"}
+        if id_column:
+            result_format["unexpected_index_column_names"] = [id_column]
+        result = context.validation_definitions.get(validation_name(spec)).run(
+            batch_parameters={"dataframe": frame}, expectation_parameters=parameters, result_format=result_format)
+        for outcome in result.results:
+            config = outcome.expectation_config
+            control = (config.meta or {}).get("control_name")
+            threshold, severity = policy.get(control, (None, "error" if spec.kind == "integrity" else "warn"))
+            details = outcome.result or {}
+            samples = [str(row.get(id_column)) for row in (details.get("unexpected_index_list") or [])
+                       if isinstance(row, dict)][:SAMPLE_SIZE]
+            findings.append(Finding(
+                suite=spec.name, expectation=config.type, column=config.kwargs.get("column"),
+                control_name=control, severity=severity, success=bool(outcome.success),
+                unexpected_percent=details.get("unexpected_percent"), threshold=threshold, sample_ids=samples))
+    sites = context.build_data_docs()
+    return QualityReport(findings=findings, data_docs=next(iter(sites.values()), None))

@@ -1,0 +1,60 @@
+"""The two warehouse files and how the night moves between them (write-audit-publish).
+
+The night writes only the *work* file (raw, staging, intermediate, marts). BI tools read only
+the *published* file, which holds the `marts` schema. Publishing copies the marts into a new
+file beside the published one and renames it over it: a reader holding the old file keeps
+reading a consistent old state, a new reader sees the new state, and nobody ever sees half a
+night. If a night fails before publishing, yesterday's published file is untouched.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+MARTS = "marts"
+
+
+def connect_work(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def read_frame(path: Path, sql: str) -> pd.DataFrame:
+    """Run a query over a read-only connection and return a DataFrame (the connection is closed)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
+    catalog_filter = f"and table_catalog = '{catalog}'" if catalog else ""
+    rows = con.execute(
+        f"""select table_name from information_schema.tables
+            where table_schema = '{MARTS}' and table_type = 'BASE TABLE' {catalog_filter}
+            order by table_name"""
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def publish(work: Path, published: Path) -> dict[str, int]:
+    """Copy every table of the work file's `marts` schema into the published file, atomically.
+    Returns rows per mart."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    staging = published.with_name(f".{published.name}.publishing")
+    staging.unlink(missing_ok=True)
+    rows: dict[str, int] = {}
+    with duckdb.connect(str(staging)) as con:
+        con.execute(f"attach '{work}' as work (read_only)")
+        con.execute(f"create schema {MARTS}")
+        for table in mart_tables(con, "work"):
+            con.execute(f"create table {MARTS}.{table} as select * from work.{MARTS}.{table}")
+            rows[table] = con.execute(f"select count(*) from {MARTS}.{table}").fetchall()[0][0]
+        con.execute("detach work")
+        con.execute("checkpoint")
+    os.replace(staging, published)
+    return rows
