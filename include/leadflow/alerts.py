@@ -1,0 +1,111 @@
+"""People hear about the night: Slack (incoming webhook) and e-mail (SMTP).
+
+Both channels are optional and configured only by Airflow connections:
+
+``leadflow_slack``  a ``slackwebhook`` connection (the webhook URL is its secret)
+``leadflow_smtp``   an ``smtp`` connection; ``extra`` holds ``{"to": "revops@example.com"}``
+                    (comma-separated) and may hold ``from_email``
+
+A channel whose connection does not exist is skipped. Delivery uses the Slack and SMTP providers'
+hooks; a delivery failure is logged and does not fail the night.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import BaseNotifier
+
+from leadflow import warehouse
+
+log = logging.getLogger(__name__)
+SLACK_CONN_ID = "leadflow_slack"
+SMTP_CONN_ID = "leadflow_smtp"
+
+
+def _connection(conn_id: str) -> Any | None:
+    from airflow.sdk import Connection
+
+    try:
+        return Connection.get(conn_id)
+    except Exception:  # AirflowNotFoundException: the channel is not configured
+        return None
+
+
+def send(subject: str, text: str) -> list[str]:
+    """Deliver one message to every configured channel; return the channels that took it."""
+    delivered = []
+    if _connection(SLACK_CONN_ID) is not None:
+        from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
+
+        try:
+            SlackWebhookHook(slack_webhook_conn_id=SLACK_CONN_ID).send(text=f"*{subject}*\n{text}")
+            delivered.append("slack")
+        except Exception:
+            log.exception("Slack alert not delivered")
+    smtp = _connection(SMTP_CONN_ID)
+    if smtp is not None:
+        from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+        extra = smtp.extra_dejson
+        try:
+            with SmtpHook(smtp_conn_id=SMTP_CONN_ID) as hook:
+                hook.send_email_smtp(to=extra.get("to", ""), subject=subject,
+                                     from_email=extra.get("from_email", "leadflow@localhost"),
+                                     html_content=f"<pre>{html.escape(text)}</pre>")
+            delivered.append("email")
+        except Exception:
+            log.exception("E-mail alert not delivered")
+    return delivered
+
+
+def quality_message(published: Path, data_docs: str | None) -> tuple[str, str] | None:
+    """Subject and text for the latest run's failing controls, or None when all pass."""
+    history = warehouse.read_frame(
+        published,
+        """with runs as (
+               select distinct run_as_of from marts.mart_data_quality order by run_as_of desc limit 2
+           )
+           select q.run_as_of, q.control_name, q.failing_rows, q.population, q.failing_rate, q.threshold,
+                  q.severity, q.status, q.sample_record_ids
+           from marts.mart_data_quality as q
+           inner join runs using (run_as_of)
+           order by q.control_name, q.run_as_of desc""",
+    )
+    if history.empty:
+        return None
+    latest_run = history.run_as_of.max()
+    latest = history[history.run_as_of == latest_run]
+    previous = history[history.run_as_of != latest_run].set_index("control_name")
+    failing = latest[latest.status == "fail"]
+    if failing.empty:
+        return None
+    lines = [f"Run as of {latest_run:%Y-%m-%d %H:%M} UTC: {len(failing)} of {len(latest)} controls failing."]
+    for row in failing.itertuples():
+        change = ""
+        if row.control_name in previous.index:
+            delta = row.failing_rate - float(previous.loc[row.control_name, "failing_rate"])
+            change = f", {delta:+.1%} since the previous run"
+        lines.append(
+            f"- {row.control_name} [{row.severity}]: {row.failing_rate:.1%} of {row.population} "
+            f"(threshold {row.threshold:.1%}{change}); e.g. {row.sample_record_ids or '-'}")
+    if data_docs:
+        lines.append(f"Data docs: {data_docs}")
+    return f"Leadflow data quality: {len(failing)} controls failing", "\n".join(lines)
+
+
+class TaskFailureAlert(BaseNotifier):
+    """Alerts when a task fails for good (its retries exhausted)."""
+
+    def notify(self, context: Any) -> None:
+        ti = context["ti"]
+        exception = context.get("exception")
+        send(f"Leadflow: {ti.dag_id}.{ti.task_id} failed",
+             f"Run {context['run_id']}: task {ti.task_id} failed after {ti.try_number} tries.\n{exception}")
+
+
+def failure_notifiers() -> list[BaseNotifier]:
+    return [TaskFailureAlert()]

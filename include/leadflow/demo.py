@@ -1,0 +1,83 @@
+"""``make demo``: a sandbox, one nightly run through Airflow, and a summary a person can read."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from leadflow.generator import generate
+from leadflow.sandbox.process import running_sandbox
+from leadflow.settings import PROJECT_ROOT
+from leadflow.timefmt import parse_instant
+
+DEMO_LEADS = 2000
+DEMO_SEED = 7
+DEMO_AS_OF = "2026-06-30T23:00:00Z"
+
+
+def nightly_env(sandbox_connection_json: str, warehouse: Path) -> dict[str, str]:
+    """Environment of an ``airflow dags test`` run against a sandbox (connections by environment)."""
+    return {
+        **os.environ,
+        "LEADFLOW_WAREHOUSE": str(warehouse),
+        "AIRFLOW_CONN_SALESFORCE_DEFAULT": sandbox_connection_json,
+        "AIRFLOW_CONN_MARKETO_DEFAULT": sandbox_connection_json,
+    }
+
+
+def run_nightly(env: dict[str, str], as_of: str, log_file: Path) -> int:
+    """Run leadflow_nightly once with ``airflow dags test`` for the logical date ``as_of``."""
+    airflow = str(Path(sys.executable).parent / "airflow")
+    logical_date = parse_instant(as_of).isoformat()
+    with log_file.open("w") as log:
+        return subprocess.run([airflow, "dags", "test", "leadflow_nightly", logical_date], env=env,
+                              stdout=log, stderr=subprocess.STDOUT, check=False).returncode
+
+
+def print_summary(summary_path: Path, log_file: Path) -> None:
+    summary = json.loads(summary_path.read_text())
+    print(f"\nLeadflow night as of {summary['as_of']}")
+    print("Rows per published mart:")
+    for name, count in summary["rows"].items():
+        print(f"  {name:32s} {count:>8}")
+    failing = summary["failing_controls"]
+    print(f"Failing data-quality controls: {len(failing)} of {len(summary['controls'])}")
+    for control in failing:
+        print(f"  {control['control_name']:34s} {control['failing_rate']:6.1%} > {control['threshold']:.1%}"
+              f"  e.g. {control['sample_record_ids']}")
+    print(f"Warehouse (published, BI reads this): {summary['warehouse']}")
+    print(f"Work warehouse (raw, staging, marts): {summary['work_warehouse']}")
+    print(f"Run summary: {summary_path}")
+    print(f"Great Expectations data docs: {summary['data_docs']}")
+    packet = summary.get("review_packet")
+    if packet:
+        print(f"Review packet: {packet}")
+    print(f"Airflow log: {log_file}")
+
+
+def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
+    warehouse = warehouse.resolve()
+    reports = Path(os.environ.get("LEADFLOW_REPORTS_DIR", warehouse.parent / "reports")).resolve()
+    reports.mkdir(parents=True, exist_ok=True)
+    if fixtures is None:
+        fixtures = PROJECT_ROOT / "demo" / "fixtures"
+        if not (fixtures / "manifest.json").exists():
+            print(f"Generating a demo fixture ({DEMO_LEADS} leads, seed {DEMO_SEED}) in {fixtures}")
+            generate(fixtures, DEMO_LEADS, DEMO_SEED, DEMO_AS_OF)
+    as_of = as_of or json.loads((fixtures / "manifest.json").read_text())["as_of"]
+    log_file = reports / "airflow-dags-test.log"
+    print(f"Sandbox on {fixtures}, clock {as_of}; running leadflow_nightly (log: {log_file})")
+    with running_sandbox(fixtures, PROJECT_ROOT / ".airflow" / "sandbox-tls", as_of=as_of,
+                         log_file=reports / "sandbox.log") as sandbox:
+        env = nightly_env(sandbox.airflow_connection(), warehouse)
+        env["LEADFLOW_REPORTS_DIR"] = str(reports)
+        code = run_nightly(env, as_of, log_file)
+    if code != 0:
+        print(f"leadflow_nightly failed (exit {code}); the end of its log:", file=sys.stderr)
+        print("\n".join(log_file.read_text().splitlines()[-40:]), file=sys.stderr)
+        return code
+    print_summary(reports / "last_run.json", log_file)
+    return 0

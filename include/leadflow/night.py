@@ -1,0 +1,107 @@
+"""What each task of the nightly DAG does. The DAG file only wires these together."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from leadflow import alerts, connections, warehouse
+from leadflow.extract import jobs
+from leadflow.extract.marketo import MarketoClient
+from leadflow.extract.salesforce import SalesforceClient
+from leadflow.fixtures import MARKETO_OBJECTS, salesforce_object
+from leadflow.quality.validate import validate
+from leadflow.raw import RawStore
+from leadflow.settings import paths
+
+log = logging.getLogger(__name__)
+MARKETO = {obj.name: obj for obj in MARKETO_OBJECTS}
+
+
+class IntegrityError(RuntimeError):
+    """The night's warehouse failed an integrity check: it must not be published."""
+
+
+def extract_salesforce(object_name: str, as_of: datetime, run_id: str) -> dict[str, Any]:
+    obj = salesforce_object(object_name)
+    client = SalesforceClient(connections.credentials(connections.SALESFORCE_CONN_ID))
+    with warehouse.connect_work(paths().work_warehouse) as con:
+        result = jobs.extract_salesforce_object(client, RawStore(con), obj, as_of, run_id)
+    log.info("%s: %s", object_name, result)
+    return asdict(result)
+
+
+def extract_marketo(object_name: str, as_of: datetime, run_id: str) -> dict[str, Any]:
+    obj = MARKETO[object_name]
+    conn_id = connections.MARKETO_CONN_ID
+    client = MarketoClient(connections.credentials(conn_id))
+    history_start = connections.history_start(conn_id)
+    with warehouse.connect_work(paths().work_warehouse) as con:
+        store = RawStore(con)
+        if object_name == "leads":
+            result = jobs.extract_marketo_leads(client, store, obj, as_of, run_id, history_start)
+        elif object_name == "activities":
+            type_ids = [int(t["id"]) for t in client.activity_types()]
+            result = jobs.extract_marketo_activities(client, store, obj, type_ids, run_id, history_start)
+        elif object_name == "activity_types":
+            result = jobs.extract_marketo_reference(store, obj, client.activity_types(), run_id)
+        else:
+            result = jobs.extract_marketo_reference(store, obj, client.programs(), run_id)
+    log.info("%s: %s", object_name, result)
+    return asdict(result)
+
+
+def audit() -> dict[str, Any]:
+    """Validate the work warehouse; raise IntegrityError when publishing must not happen."""
+    where = paths()
+    report = validate(where.work_warehouse, where.expectations)
+    summary = report.to_dict()
+    if report.blocking:
+        names = ", ".join(f"{f.suite}:{f.expectation}:{f.column or f.control_name or ''}" for f in report.blocking)
+        raise IntegrityError(f"not publishing: {names}")
+    return summary
+
+
+def publish() -> dict[str, int]:
+    where = paths()
+    rows = warehouse.publish(where.work_warehouse, where.warehouse)
+    log.info("published %s: %s", where.warehouse, rows)
+    return rows
+
+
+def write_run_summary(as_of: datetime, run_id: str, quality: dict[str, Any], rows: dict[str, int]) -> Path:
+    """The run's summary for people: rows per mart, failing controls, where things are."""
+    where = paths()
+    controls = warehouse.read_frame(
+        where.warehouse,
+        """select control_name, failing_rows, population, failing_rate, threshold, severity, status,
+                  sample_record_ids
+           from marts.mart_data_quality
+           where run_as_of = (select max(run_as_of) from marts.mart_data_quality)
+           order by control_name""",
+    )
+    summary = {
+        "run_id": run_id,
+        "as_of": as_of.isoformat(),
+        "warehouse": str(where.warehouse),
+        "work_warehouse": str(where.work_warehouse),
+        "rows": rows,
+        "failing_controls": controls[controls.status == "fail"].to_dict(orient="records"),
+        "controls": controls.to_dict(orient="records"),
+        "data_docs": quality.get("data_docs"),
+        "gx_failures": [f for f in quality.get("findings", []) if not f["success"]],
+    }
+    where.reports.mkdir(parents=True, exist_ok=True)
+    path = where.reports / "last_run.json"
+    path.write_text(json.dumps(summary, indent=2, default=str))
+    return path
+
+
+def alert_on_findings(quality: dict[str, Any]) -> list[str]:
+    """One message per run naming the failing hygiene controls (published, so people act on them)."""
+    message = alerts.quality_message(paths().warehouse, quality.get("data_docs"))
+    return alerts.send(*message) if message else []

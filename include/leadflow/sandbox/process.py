@@ -1,0 +1,83 @@
+"""Start and stop the sandbox as a local HTTPS server process (demo and tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+
+@dataclass(frozen=True)
+class RunningSandbox:
+    url: str
+    ca_file: Path
+    client_id: str
+    client_secret: str
+
+    def airflow_connection(self) -> str:
+        """An Airflow connection (JSON form) pointing a client at this sandbox."""
+        return json.dumps({"conn_type": "http", "host": self.url, "login": self.client_id,
+                           "password": self.client_secret, "extra": {"verify": str(self.ca_file)}})
+
+    def admin(self, path: str, body: dict | None = None) -> dict:
+        response = requests.request("POST" if body is not None else "GET", f"{self.url}/__sandbox/{path}",
+                                    json=body, verify=str(self.ca_file), timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def set_clock(self, as_of: str) -> None:
+        self.admin("clock", {"as_of": as_of})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_sandbox(fixtures: Path, tls_dir: Path, as_of: str | None = None, faults: str | None = None,
+                    seed: int = 0, page_size: int = 2000, log_file: Path | None = None) -> Iterator[RunningSandbox]:
+    port = free_port()
+    secret = secrets.token_urlsafe(16)
+    command = [sys.executable, "-m", "leadflow.cli", "sandbox", "serve", "--fixtures", str(fixtures),
+               "--port", str(port), "--tls-dir", str(tls_dir), "--seed", str(seed), "--page-size", str(page_size)]
+    if as_of:
+        command += ["--as-of", as_of]
+    if faults:
+        command += ["--faults", faults]
+    env = {**os.environ, "LEADFLOW_SANDBOX_CLIENT_SECRET": secret}
+    log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    sandbox = RunningSandbox(f"https://127.0.0.1:{port}", tls_dir / "ca.pem", "leadflow", secret)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"sandbox exited with {process.returncode} before it was ready")
+            try:
+                sandbox.admin("health")
+                break
+            except (requests.ConnectionError, OSError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("sandbox did not start within 120 s") from None
+                time.sleep(0.2)
+        yield sandbox
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if log is not subprocess.DEVNULL:
+            log.close()
