@@ -61,7 +61,7 @@ class SalesforceClient:
             except SalesforceExpiredSession as exc:
                 raise TokenExpired(what) from exc
             except SalesforceRefusedRequest as exc:
-                if b"REQUEST_LIMIT_EXCEEDED" in (exc.content or b""):
+                if "REQUEST_LIMIT_EXCEEDED" in str(exc.content):
                     raise TransientError("REQUEST_LIMIT_EXCEEDED") from exc
                 raise
             except SalesforceError as exc:
