@@ -53,7 +53,8 @@ demo: airflow-init
 
 lint: venv
 	$(BIN)/ruff check include dags tests
-	cd dbt_project && ../$(BIN)/sqlfluff lint models macros --disable-progress-bar
+	$(BIN)/ruff format --check include dags tests
+	cd dbt_project && ../$(BIN)/sqlfluff lint models --disable-progress-bar
 
 format: venv
 	$(BIN)/ruff check --fix include dags tests

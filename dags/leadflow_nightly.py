@@ -17,7 +17,6 @@ from pathlib import Path
 from airflow.sdk import Asset, chain, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, TestBehavior
-
 from leadflow import night
 from leadflow.alerts import failure_notifiers
 from leadflow.fixtures import MARKETO_OBJECTS, SALESFORCE_OBJECTS
@@ -34,20 +33,24 @@ DBT = shutil.which("dbt", path=str(Path(sys.executable).parent)) or shutil.which
     start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "pool": WAREHOUSE_POOL,
-                  "on_failure_callback": failure_notifiers()},
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "pool": WAREHOUSE_POOL,
+        "on_failure_callback": failure_notifiers(),
+    },
     tags=["leadflow", "revops"],
     doc_md=__doc__,
 )
 def leadflow_nightly() -> None:
     @task
-    def extract_salesforce(object_name: str, data_interval_end: datetime | None = None,
-                           run_id: str | None = None) -> dict:
+    def extract_salesforce(
+        object_name: str, data_interval_end: datetime | None = None, run_id: str | None = None
+    ) -> dict:
         return night.extract_salesforce(object_name, data_interval_end, run_id)
 
     @task
-    def extract_marketo(object_name: str, data_interval_end: datetime | None = None,
-                        run_id: str | None = None) -> dict:
+    def extract_marketo(object_name: str, data_interval_end: datetime | None = None, run_id: str | None = None) -> dict:
         return night.extract_marketo(object_name, data_interval_end, run_id)
 
     @task(retries=0)
@@ -59,8 +62,7 @@ def leadflow_nightly() -> None:
         return night.publish()
 
     @task(pool="default_pool")
-    def report(quality: dict, rows: dict, data_interval_end: datetime | None = None,
-               run_id: str | None = None) -> str:
+    def report(quality: dict, rows: dict, data_interval_end: datetime | None = None, run_id: str | None = None) -> str:
         summary = night.write_run_summary(data_interval_end, run_id, quality, rows)
         night.alert_on_findings(quality)
         return str(summary)
@@ -68,10 +70,7 @@ def leadflow_nightly() -> None:
     extracted = [
         extract_salesforce.override(task_id=f"extract_salesforce_{obj.name.lower()}")(obj.name)
         for obj in SALESFORCE_OBJECTS
-    ] + [
-        extract_marketo.override(task_id=f"extract_marketo_{obj.name}")(obj.name)
-        for obj in MARKETO_OBJECTS
-    ]
+    ] + [extract_marketo.override(task_id=f"extract_marketo_{obj.name}")(obj.name) for obj in MARKETO_OBJECTS]
 
     transform = DbtTaskGroup(
         group_id="transform",

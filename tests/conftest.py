@@ -12,11 +12,18 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from leadflow.settings import PROJECT_ROOT
+
+# Airflow runs from this checkout (as `make test` sets it up), quietly.
+os.environ.setdefault("AIRFLOW_HOME", str(PROJECT_ROOT / ".airflow"))
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(PROJECT_ROOT / "dags"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 from leadflow.fixtures import MARKETO_OBJECTS, SALESFORCE_OBJECTS
 from leadflow.generator import generate
 from leadflow.sandbox.process import RunningSandbox, running_sandbox
-from leadflow.settings import PROJECT_ROOT
 from leadflow.timefmt import parse_instant
 
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -78,12 +85,17 @@ def extract_all(as_of: datetime, run_id: str) -> None:
         night.extract_marketo(obj.name, as_of, run_id)
 
 
-def dbt(command: list[str], work: Path, as_of: str, target: str = "duckdb",
-        extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def dbt(
+    command: list[str], work: Path, as_of: str, target: str = "duckdb", extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "LEADFLOW_WORK_WAREHOUSE": str(work), "LEADFLOW_DBT_TARGET": target, **(extra_env or {})}
     return subprocess.run(
         [str(BIN / "dbt"), *command, "--profiles-dir", ".", "--vars", json.dumps({"as_of": as_of})],
-        cwd=PROJECT_ROOT / "dbt_project", env=env, capture_output=True, text=True)
+        cwd=PROJECT_ROOT / "dbt_project",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def run_night(as_of: str, run_id: str = "test") -> dict[str, int]:

@@ -8,8 +8,10 @@ from leadflow.generator import generate
 
 
 def _digest(directory: Path) -> dict[str, str]:
-    return {p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(directory.rglob("*.json*"))}
+    return {
+        p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*.json*"))
+    }
 
 
 def _lines(directory: Path, name: str) -> list[dict]:
@@ -40,8 +42,9 @@ def test_every_messy_pattern_is_present(generated_fixture: Path) -> None:
     for lead in sorted(leads, key=lambda r: r["SystemModstamp"]):
         latest[lead["Id"]] = lead
     sources = {lead.get("LeadSource") for lead in leads}
-    unknown_spellings = {s for s in sources if s is None or s.strip().lower() in
-                         {"", "unknown", "none", "--none--", "n/a", "null"}}
+    unknown_spellings = {
+        s for s in sources if s is None or s.strip().lower() in {"", "unknown", "none", "--none--", "n/a", "null"}
+    }
     assert len(unknown_spellings) >= 3
     assert any(s and s != s.strip() for s in sources), "sources needing a trim"
     assert any(s and s.isupper() for s in sources), "sources in another casing"
@@ -49,21 +52,27 @@ def test_every_messy_pattern_is_present(generated_fixture: Path) -> None:
     assert len({r for r in reasons if r and r.strip().lower() == "other"}) >= 2, "Other in several casings"
     assert any(r is None or not r.strip() for r in reasons), "missing rejection reasons"
     status_changes = {(h["LeadId"], h["NewValue"]) for h in history if h["Field"] == "Status"}
-    assert any(lead["Status"] in ("MQL", "Accepted", "Rejected", "SQL", "Converted") and lead["MQL_Date__c"] is None
-               and (lead["Id"], "MQL") in status_changes for lead in latest.values()), "missing stamp, history has it"
+    assert any(
+        lead["Status"] in ("MQL", "Accepted", "Rejected", "SQL", "Converted")
+        and lead["MQL_Date__c"] is None
+        and (lead["Id"], "MQL") in status_changes
+        for lead in latest.values()
+    ), "missing stamp, history has it"
     owner_rows = Counter((h["LeadId"], h["CreatedDate"]) for h in history if h["Field"] == "Owner")
     assert owner_rows and all(count == 2 for count in owner_rows.values()), "double owner-history rows"
     assert any(lead["IsDeleted"] and lead.get("MasterRecordId") for lead in leads), "merged leads"
     assert any(lead["IsDeleted"] and not lead.get("MasterRecordId") for lead in leads), "deleted leads"
-    emails = Counter(lead["Email"].strip().lower() for lead in latest.values()
-                     if lead.get("Email") and not lead["IsDeleted"])
+    emails = Counter(
+        lead["Email"].strip().lower() for lead in latest.values() if lead.get("Email") and not lead["IsDeleted"]
+    )
     assert any(count > 1 for count in emails.values()), "one person under two leads"
     inactive = {u["Id"] for u in users if u["IsActive"] is False}
-    assert any(lead["OwnerId"] in inactive and lead["Status"] not in ("Converted", "Rejected")
-               for lead in latest.values()), "inactive owners owning open leads"
+    assert any(
+        lead["OwnerId"] in inactive and lead["Status"] not in ("Converted", "Rejected") for lead in latest.values()
+    ), "inactive owners owning open leads"
     assert any(not o["IsClosed"] and not (o.get("NextStep") or "").strip() for o in opportunities)
     text = (generated_fixture / "salesforce" / "Lead.jsonl").read_text(encoding="utf-8")
-    for odd in ("DROP TABLE", "\\n", "\\\"", "🚀", "é"):
+    for odd in ("DROP TABLE", "\\n", '\\"', "🚀", "é"):
         assert odd in text, odd
     assert any(lead["Status"] == "SQL" and lead["SQL_Date__c"] is None for lead in latest.values())
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import SMALL_FIXTURE, check_marts, reference, run_night, use_sandbox
-
 from leadflow.generator import generate
 from leadflow.sandbox.process import running_sandbox
 from leadflow.timefmt import marketo_format, parse_instant
@@ -29,13 +28,17 @@ def test_shared_small_fixture_matches_reference(tmp_path: Path, monkeypatch: pyt
         _night_matches(SMALL_FIXTURE, warehouse, as_of, tmp_path)
 
 
-@pytest.mark.parametrize(("leads", "seed", "as_of"), [
-    (250, 1, "2026-03-31T12:00:00Z"),
-    (900, 2, "2026-06-30T23:00:00Z"),
-    (1800, 3, "2026-11-01T06:30:00Z"),  # a daylight-saving change in the last week of the history
-])
-def test_generated_fixtures_match_reference(leads: int, seed: int, as_of: str, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("leads", "seed", "as_of"),
+    [
+        (250, 1, "2026-03-31T12:00:00Z"),
+        (900, 2, "2026-06-30T23:00:00Z"),
+        (1800, 3, "2026-11-01T06:30:00Z"),  # a daylight-saving change in the last week of the history
+    ],
+)
+def test_generated_fixtures_match_reference(
+    leads: int, seed: int, as_of: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fixture = tmp_path / "fixture"
     generate(fixture, leads, seed, as_of)
     warehouse = tmp_path / "gen.duckdb"
@@ -46,14 +49,22 @@ def test_generated_fixtures_match_reference(leads: int, seed: int, as_of: str, t
 
 def _marts(warehouse: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = [t for (t,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
-        return {t: sorted(con.execute(f"select * from marts.{t}").fetchall(), key=repr)
-                for t in tables if t != "mart_data_quality"}
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
+        return {
+            t: sorted(con.execute(f"select * from marts.{t}").fetchall(), key=repr)
+            for t in tables
+            if t != "mart_data_quality"
+        }
 
 
-def test_three_nights_then_equal_to_one_night(generated_fixture: Path, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_three_nights_then_equal_to_one_night(
+    generated_fixture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     final = parse_instant(json.loads((generated_fixture / "manifest.json").read_text())["as_of"])
     nights = [marketo_format(final - timedelta(days=d)) for d in (40, 12, 0)]
     warehouse = tmp_path / "nights.duckdb"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from leadflow.extract.http import ApiCredentials
 from leadflow.extract.marketo import MarketoClient, MarketoError
 from leadflow.extract.salesforce import SalesforceClient
@@ -19,8 +18,9 @@ AS_OF = "2026-06-30T23:00:00Z"
 
 
 def _credentials(sandbox: RunningSandbox, secret: str | None = None) -> ApiCredentials:
-    return ApiCredentials(sandbox.url, sandbox.client_id, secret or sandbox.client_secret,
-                          verify=str(sandbox.ca_file), max_attempts=6)
+    return ApiCredentials(
+        sandbox.url, sandbox.client_id, secret or sandbox.client_secret, verify=str(sandbox.ca_file), max_attempts=6
+    )
 
 
 def _fixture_lines(fixture: Path, name: str) -> list[dict]:
@@ -37,8 +37,12 @@ def _reset(sandbox: RunningSandbox):
 
 
 def test_calls_without_a_token_are_refused(sandbox: RunningSandbox) -> None:
-    response = requests.get(f"{sandbox.url}/services/data/v60.0/query", params={"q": "SELECT Id FROM Lead"},
-                            verify=str(sandbox.ca_file), timeout=10)
+    response = requests.get(
+        f"{sandbox.url}/services/data/v60.0/query",
+        params={"q": "SELECT Id FROM Lead"},
+        verify=str(sandbox.ca_file),
+        timeout=10,
+    )
     assert response.status_code == 401
     assert response.json()[0]["errorCode"] == "INVALID_SESSION_ID"
     marketo = requests.get(f"{sandbox.url}/rest/v1/activities/types.json", verify=str(sandbox.ca_file), timeout=10)
@@ -56,8 +60,9 @@ def test_query_pages_through_next_records_url(sandbox: RunningSandbox, generated
     assert len(pages) > 2 and all(len(p.records) == 150 for p in pages[:-1])
     ids = [r["Id"] for p in pages for r in p.records]
     assert len(ids) == len(set(ids)) == pages[0].total_size
-    assert ids == [r["Id"] for r in sorted((r for p in pages for r in p.records),
-                                           key=lambda r: (r["SystemModstamp"], r["Id"]))]
+    assert ids == [
+        r["Id"] for r in sorted((r for p in pages for r in p.records), key=lambda r: (r["SystemModstamp"], r["Id"]))
+    ]
     assert len(ids) == len({r["Id"] for r in _fixture_lines(generated_fixture, "salesforce/Lead.jsonl")})
 
 
@@ -80,12 +85,21 @@ def test_world_is_served_as_of_the_clock(sandbox: RunningSandbox, generated_fixt
     expected: dict[str, dict] = {}
     for line in _fixture_lines(generated_fixture, "salesforce/Lead.jsonl"):
         stamp = parse_instant(line["SystemModstamp"])
-        if stamp <= earlier and (line["Id"] not in expected or stamp >= parse_instant(expected[line["Id"]]["SystemModstamp"])):
+        if stamp <= earlier and (
+            line["Id"] not in expected or stamp >= parse_instant(expected[line["Id"]]["SystemModstamp"])
+        ):
             expected[line["Id"]] = line
     assert served.keys() == expected.keys()
     assert all(served[i]["Status"] == expected[i]["Status"] for i in expected)
-    window = [r["Id"] for p in client.pages("SELECT Id FROM Lead WHERE SystemModstamp > 2026-04-01T00:00:00Z "
-                                            "AND SystemModstamp <= 2026-04-15T00:00:00Z", True) for r in p.records]
+    window = [
+        r["Id"]
+        for p in client.pages(
+            "SELECT Id FROM Lead WHERE SystemModstamp > 2026-04-01T00:00:00Z "
+            "AND SystemModstamp <= 2026-04-15T00:00:00Z",
+            True,
+        )
+        for r in p.records
+    ]
     low, high = parse_instant("2026-04-01T00:00:00Z"), parse_instant("2026-04-15T00:00:00Z")
     in_window = {i for i, r in expected.items() if low < parse_instant(r["SystemModstamp"]) <= high}
     assert in_window and sorted(window) == sorted(in_window)
@@ -112,8 +126,11 @@ def test_marketo_activities_page_by_token(sandbox: RunningSandbox, generated_fix
 def test_marketo_bulk_lead_export_in_31_day_windows(sandbox: RunningSandbox, generated_fixture: Path) -> None:
     client = MarketoClient(_credentials(sandbox))
     fields = list(client.lead_fields())
-    rows = [r for window in client.export_leads(parse_instant("2025-06-01T00:00:00Z"), parse_instant(AS_OF), fields)
-            for r in window]
+    rows = [
+        r
+        for window in client.export_leads(parse_instant("2025-06-01T00:00:00Z"), parse_instant(AS_OF), fields)
+        for r in window
+    ]
     assert len(rows) == len(_fixture_lines(generated_fixture, "marketo/leads.jsonl"))
     with pytest.raises(MarketoError, match="exceeds 31 days"):
         client._export_window(parse_instant("2025-01-01T00:00:00Z"), parse_instant(AS_OF), fields)

@@ -53,9 +53,12 @@ def send(subject: str, text: str) -> list[str]:
         extra = smtp.extra_dejson
         try:
             with SmtpHook(smtp_conn_id=SMTP_CONN_ID) as hook:
-                hook.send_email_smtp(to=extra.get("to", ""), subject=subject,
-                                     from_email=extra.get("from_email", "leadflow@localhost"),
-                                     html_content=f"<pre>{html.escape(text)}</pre>")
+                hook.send_email_smtp(
+                    to=extra.get("to", ""),
+                    subject=subject,
+                    from_email=extra.get("from_email", "leadflow@localhost"),
+                    html_content=f"<pre>{html.escape(text)}</pre>",
+                )
             delivered.append("email")
         except Exception:
             log.exception("E-mail alert not delivered")
@@ -91,7 +94,8 @@ def quality_message(published: Path, data_docs: str | None) -> tuple[str, str] |
             change = f", {delta:+.1%} since the previous run"
         lines.append(
             f"- {row.control_name} [{row.severity}]: {row.failing_rate:.1%} of {row.population} "
-            f"(threshold {row.threshold:.1%}{change}); e.g. {row.sample_record_ids or '-'}")
+            f"(threshold {row.threshold:.1%}{change}); e.g. {row.sample_record_ids or '-'}"
+        )
     if data_docs:
         lines.append(f"Data docs: {data_docs}")
     return f"Leadflow data quality: {len(failing)} controls failing", "\n".join(lines)
@@ -103,8 +107,10 @@ class TaskFailureAlert(BaseNotifier):
     def notify(self, context: Any) -> None:
         ti = context["ti"]
         exception = context.get("exception")
-        send(f"Leadflow: {ti.dag_id}.{ti.task_id} failed",
-             f"Run {context['run_id']}: task {ti.task_id} failed after {ti.try_number} tries.\n{exception}")
+        send(
+            f"Leadflow: {ti.dag_id}.{ti.task_id} failed",
+            f"Run {context['run_id']}: task {ti.task_id} failed after {ti.try_number} tries.\n{exception}",
+        )
 
 
 def failure_notifiers() -> list[BaseNotifier]:

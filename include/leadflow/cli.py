@@ -20,9 +20,17 @@ def _generate(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from leadflow.sandbox.server import serve
 
-    serve(Path(args.fixtures), args.port, Path(args.tls_dir), as_of=args.as_of, faults=args.faults, seed=args.seed,
-          client_secret=os.environ.get("LEADFLOW_SANDBOX_CLIENT_SECRET", "sandbox-secret"), host=args.host,
-          page_size=args.page_size)
+    serve(
+        Path(args.fixtures),
+        args.port,
+        Path(args.tls_dir),
+        as_of=args.as_of,
+        faults=args.faults,
+        seed=args.seed,
+        client_secret=os.environ.get("LEADFLOW_SANDBOX_CLIENT_SECRET", "sandbox-secret"),
+        host=args.host,
+        page_size=args.page_size,
+    )
     return 0
 
 

@@ -33,8 +33,13 @@ def run_nightly(env: dict[str, str], as_of: str, log_file: Path) -> int:
     airflow = str(Path(sys.executable).parent / "airflow")
     logical_date = parse_instant(as_of).isoformat()
     with log_file.open("w") as log:
-        return subprocess.run([airflow, "dags", "test", "leadflow_nightly", logical_date], env=env,
-                              stdout=log, stderr=subprocess.STDOUT, check=False).returncode
+        return subprocess.run(
+            [airflow, "dags", "test", "leadflow_nightly", logical_date],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        ).returncode
 
 
 def print_summary(summary_path: Path, log_file: Path) -> None:
@@ -46,8 +51,10 @@ def print_summary(summary_path: Path, log_file: Path) -> None:
     failing = summary["failing_controls"]
     print(f"Failing data-quality controls: {len(failing)} of {len(summary['controls'])}")
     for control in failing:
-        print(f"  {control['control_name']:34s} {control['failing_rate']:6.1%} > {control['threshold']:.1%}"
-              f"  e.g. {control['sample_record_ids']}")
+        print(
+            f"  {control['control_name']:34s} {control['failing_rate']:6.1%} > {control['threshold']:.1%}"
+            f"  e.g. {control['sample_record_ids']}"
+        )
     print(f"Warehouse (published, BI reads this): {summary['warehouse']}")
     print(f"Work warehouse (raw, staging, marts): {summary['work_warehouse']}")
     print(f"Run summary: {summary_path}")
@@ -70,8 +77,9 @@ def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
     as_of = as_of or json.loads((fixtures / "manifest.json").read_text())["as_of"]
     log_file = reports / "airflow-dags-test.log"
     print(f"Sandbox on {fixtures}, clock {as_of}; running leadflow_nightly (log: {log_file})")
-    with running_sandbox(fixtures, PROJECT_ROOT / ".airflow" / "sandbox-tls", as_of=as_of,
-                         log_file=reports / "sandbox.log") as sandbox:
+    with running_sandbox(
+        fixtures, PROJECT_ROOT / ".airflow" / "sandbox-tls", as_of=as_of, log_file=reports / "sandbox.log"
+    ) as sandbox:
         env = nightly_env(sandbox.airflow_connection(), warehouse)
         env["LEADFLOW_REPORTS_DIR"] = str(reports)
         code = run_nightly(env, as_of, log_file)

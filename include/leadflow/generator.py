@@ -24,26 +24,66 @@ from typing import Any, TextIO
 from leadflow.fixtures import ALL_OBJECTS
 from leadflow.timefmt import marketo_format, parse_instant, salesforce_format
 
-SOURCES = ["Website", "Demo Request", "Webinar", "Event", "Content Syndication", "Paid Search",
-           "Paid Social", "Referral", "Partner", "Outbound"]
+SOURCES = [
+    "Website",
+    "Demo Request",
+    "Webinar",
+    "Event",
+    "Content Syndication",
+    "Paid Search",
+    "Paid Social",
+    "Referral",
+    "Partner",
+    "Outbound",
+]
 SOURCE_WEIGHTS = [18, 12, 10, 8, 8, 12, 8, 6, 6, 12]
 UNKNOWN_SPELLINGS = [None, "", "  ", "unknown", "Unknown", "UNKNOWN", "--None--", "N/A", "none", "null"]
 OTHER_SOURCES = ["LinkedIn", "Trade Show 2025", "G2"]
-REASONS = ["Bad Fit", "No Buying Intent", "Existing Customer", "Duplicate", "Student or Vendor",
-           "Unsupported Region", "Too Small", "Unreachable", "Competitor", "Already in Active Opportunity"]
+REASONS = [
+    "Bad Fit",
+    "No Buying Intent",
+    "Existing Customer",
+    "Duplicate",
+    "Student or Vendor",
+    "Unsupported Region",
+    "Too Small",
+    "Unreachable",
+    "Competitor",
+    "Already in Active Opportunity",
+]
 OTHER_SPELLINGS = ["Other", "other", "OTHER", " Other "]
 FORMS = ["Demo Request", "Pricing Inquiry", "Content Download", "Webinar Registration"]
-TIME_ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London",
-              "Europe/Berlin", "Australia/Sydney"]
+TIME_ZONES = [
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Europe/Berlin",
+    "Australia/Sydney",
+]
 DEPARTMENTS = ["SDR - NA", "SDR - EMEA", "AE - Mid-Market", "AE - Enterprise"]
 FIRST_NAMES = ["Ana", "Zoë", "José", "Chloé", "Björn", "Siobhán", "Li", "Amara", "O'Neil", "Renée", "Noah", "Ава"]
 LAST_NAMES = ["García", "O'Brien", "Müller", "Nguyễn", "Smith", "Dubois", "Kowalski", "D'Angelo", "Sato", "Øster"]
-ODD_TEXT = ["Robert'); DROP TABLE leads;--", 'Acme "Global" & Co', "Line one\nLine two", "🚀 Rocket Labs",
-            "Café Société", "1 OR 1=1", "Tab\tSeparated", "Ünïcödé GmbH", "<script>alert(1)</script>"]
+ODD_TEXT = [
+    "Robert'); DROP TABLE leads;--",
+    'Acme "Global" & Co',
+    "Line one\nLine two",
+    "🚀 Rocket Labs",
+    "Café Société",
+    "1 OR 1=1",
+    "Tab\tSeparated",
+    "Ünïcödé GmbH",
+    "<script>alert(1)</script>",
+]
 ACTIVITY_TYPES = [
-    (1, "Visit Webpage", "Webpage ID"), (2, "Fill Out Form", "Webform ID"), (6, "Send Email", "Mailing ID"),
-    (10, "Open Email", "Mailing ID"), (11, "Click Email", "Mailing ID"), (12, "New Lead", "Lead ID"),
-    (22, "Change Score", "Score Name"), (104, "Change Status in Progression", "Program ID"),
+    (1, "Visit Webpage", "Webpage ID"),
+    (2, "Fill Out Form", "Webform ID"),
+    (6, "Send Email", "Mailing ID"),
+    (10, "Open Email", "Mailing ID"),
+    (11, "Click Email", "Mailing ID"),
+    (12, "New Lead", "Lead ID"),
+    (22, "Change Score", "Score Name"),
+    (104, "Change Status in Progression", "Program ID"),
 ]
 
 
@@ -94,10 +134,16 @@ class Generator:
         users = []
         n_users = max(6, min(40, self.n_leads // 60))
         for n in range(n_users):
-            user = {"Id": self.next_id("005"), "Name": f"Rep {n:02d} {rng.choice(LAST_NAMES)}",
-                    "Email": f"rep{n}@example.com", "IsActive": True, "Department": DEPARTMENTS[n % 4],
-                    "TimeZoneSidKey": TIME_ZONES[n % len(TIME_ZONES)] if n != 3 else None,
-                    "CreatedDate": stamp, "SystemModstamp": stamp}
+            user = {
+                "Id": self.next_id("005"),
+                "Name": f"Rep {n:02d} {rng.choice(LAST_NAMES)}",
+                "Email": f"rep{n}@example.com",
+                "IsActive": True,
+                "Department": DEPARTMENTS[n % 4],
+                "TimeZoneSidKey": TIME_ZONES[n % len(TIME_ZONES)] if n != 3 else None,
+                "CreatedDate": stamp,
+                "SystemModstamp": stamp,
+            }
             users.append(user)
             w.write("salesforce/User.jsonl", user)
         inactive = set()
@@ -107,34 +153,68 @@ class Generator:
             inactive.add(user["Id"])
         queues = []
         for name in ("Inbound Lead Queue", "Nurture Queue"):
-            queue = {"Id": self.next_id("00G"), "Name": name, "Type": "Queue", "CreatedDate": stamp,
-                     "SystemModstamp": stamp}
+            queue = {
+                "Id": self.next_id("00G"),
+                "Name": name,
+                "Type": "Queue",
+                "CreatedDate": stamp,
+                "SystemModstamp": stamp,
+            }
             queues.append(queue)
             w.write("salesforce/Group.jsonl", queue)
         accounts = []
         for n in range(max(10, self.n_leads // 5)):
-            account = {"Id": self.next_id("001"), "Name": rng.choice(ODD_TEXT) if n % 50 == 7 else f"Account {n}",
-                       "Industry": rng.choice(["Retail", "Finance", "Software", "Health", None]),
-                       "NumberOfEmployees": rng.choice([40, 450, 1200, 5000, 25000]),
-                       "BillingCountry": rng.choice(["US", "GB", "DE", "BR", "AU"]), "IsDeleted": False,
-                       "CreatedDate": stamp, "SystemModstamp": stamp}
+            account = {
+                "Id": self.next_id("001"),
+                "Name": rng.choice(ODD_TEXT) if n % 50 == 7 else f"Account {n}",
+                "Industry": rng.choice(["Retail", "Finance", "Software", "Health", None]),
+                "NumberOfEmployees": rng.choice([40, 450, 1200, 5000, 25000]),
+                "BillingCountry": rng.choice(["US", "GB", "DE", "BR", "AU"]),
+                "IsDeleted": False,
+                "CreatedDate": stamp,
+                "SystemModstamp": stamp,
+            }
             accounts.append(account["Id"])
             w.write("salesforce/Account.jsonl", account)
         campaigns = []
         for n in range(8):
-            campaign = {"Id": self.next_id("701"), "Name": f"FY26 Campaign {n}",
-                        "Type": rng.choice(["Event", "Paid", "Webinar", "Email"]), "Status": "In Progress",
-                        "StartDate": self.start.date().isoformat(), "EndDate": self.as_of.date().isoformat(),
-                        "ParentId": None, "IsActive": True, "CreatedDate": stamp, "SystemModstamp": stamp}
+            campaign = {
+                "Id": self.next_id("701"),
+                "Name": f"FY26 Campaign {n}",
+                "Type": rng.choice(["Event", "Paid", "Webinar", "Email"]),
+                "Status": "In Progress",
+                "StartDate": self.start.date().isoformat(),
+                "EndDate": self.as_of.date().isoformat(),
+                "ParentId": None,
+                "IsActive": True,
+                "CreatedDate": stamp,
+                "SystemModstamp": stamp,
+            }
             campaigns.append(campaign["Id"])
             w.write("salesforce/Campaign.jsonl", campaign)
         mstamp = marketo_format(self.setup_time)
         for type_id, name, attribute in ACTIVITY_TYPES:
-            w.write("marketo/activity_types.jsonl", {"id": type_id, "name": name, "description": name,
-                                                     "primaryAttribute": {"name": attribute, "dataType": "integer"}})
+            w.write(
+                "marketo/activity_types.jsonl",
+                {
+                    "id": type_id,
+                    "name": name,
+                    "description": name,
+                    "primaryAttribute": {"name": attribute, "dataType": "integer"},
+                },
+            )
         for n, channel in enumerate(["Content", "Online Advertising", "Webinar", "Email", "Tradeshow"]):
-            w.write("marketo/programs.jsonl", {"id": 1000 + n, "name": f"Program {n}", "type": "Default",
-                                               "channel": channel, "createdAt": mstamp, "updatedAt": mstamp})
+            w.write(
+                "marketo/programs.jsonl",
+                {
+                    "id": 1000 + n,
+                    "name": f"Program {n}",
+                    "type": "Default",
+                    "channel": channel,
+                    "createdAt": mstamp,
+                    "updatedAt": mstamp,
+                },
+            )
         return _World(users, inactive, queues, accounts, campaigns)
 
     # -- one lead ----------------------------------------------------------------------------------
@@ -169,26 +249,53 @@ class Generator:
                 self.recent_emails.append(email)
         odd = rng.random() < 0.03
         state: dict[str, Any] = {
-            "Id": lead_id, "FirstName": rng.choice(FIRST_NAMES), "LastName": rng.choice(LAST_NAMES),
+            "Id": lead_id,
+            "FirstName": rng.choice(FIRST_NAMES),
+            "LastName": rng.choice(LAST_NAMES),
             "Email": email if not (email and rng.random() < 0.1) else f"  {email.upper()} ",
             "Company": rng.choice(ODD_TEXT) if odd else f"Company {rng.randrange(400)}",
             "Title": rng.choice(["CTO", "VP Sales", "RevOps Manager", "Analyst", "Head of 'Growth'"]),
-            "Country": rng.choice(["US", "GB", "DE", "BR", "AU", "FR"]), "Industry": rng.choice(["Retail", "Finance", None]),
+            "Country": rng.choice(["US", "GB", "DE", "BR", "AU", "FR"]),
+            "Industry": rng.choice(["Retail", "Finance", None]),
             "NumberOfEmployees": None if rng.random() < 0.05 else rng.choice([12, 80, 199, 200, 650, 1999, 2000, 9000]),
-            "Status": "New", "LeadSource": source, "OwnerId": queue["Id"], "IsDeleted": False, "MasterRecordId": None,
-            "IsConverted": False, "ConvertedDate": None, "ConvertedAccountId": None, "ConvertedContactId": None,
-            "ConvertedOpportunityId": None, "Lead_Score__c": rng.randrange(0, 30), "MQL_Date__c": None,
-            "Routed_Date__c": None, "First_Touch_Date__c": None, "Accepted_Date__c": None, "Rejected_Date__c": None,
-            "Rejection_Reason__c": None, "SQL_Date__c": None, "CreatedDate": salesforce_format(created),
-            "LastModifiedDate": salesforce_format(created), "SystemModstamp": salesforce_format(created),
+            "Status": "New",
+            "LeadSource": source,
+            "OwnerId": queue["Id"],
+            "IsDeleted": False,
+            "MasterRecordId": None,
+            "IsConverted": False,
+            "ConvertedDate": None,
+            "ConvertedAccountId": None,
+            "ConvertedContactId": None,
+            "ConvertedOpportunityId": None,
+            "Lead_Score__c": rng.randrange(0, 30),
+            "MQL_Date__c": None,
+            "Routed_Date__c": None,
+            "First_Touch_Date__c": None,
+            "Accepted_Date__c": None,
+            "Rejected_Date__c": None,
+            "Rejection_Reason__c": None,
+            "SQL_Date__c": None,
+            "CreatedDate": salesforce_format(created),
+            "LastModifiedDate": salesforce_format(created),
+            "SystemModstamp": salesforce_format(created),
         }
         history: list[dict[str, Any]] = []
         sf_user = rng.choice(world.users)["Id"]
 
         def hist(at: datetime, name: str, old: Any, new: Any) -> None:
-            history.append({"Id": self.next_id("017"), "LeadId": lead_id, "Field": name, "OldValue": old,
-                            "NewValue": new, "CreatedById": sf_user, "CreatedDate": salesforce_format(at),
-                            "IsDeleted": False})
+            history.append(
+                {
+                    "Id": self.next_id("017"),
+                    "LeadId": lead_id,
+                    "Field": name,
+                    "OldValue": old,
+                    "NewValue": new,
+                    "CreatedById": sf_user,
+                    "CreatedDate": salesforce_format(at),
+                    "IsDeleted": False,
+                }
+            )
 
         def version(at: datetime, **changes: Any) -> None:
             # one version per SystemModstamp, as in Salesforce
@@ -257,9 +364,15 @@ class Generator:
         now = at
         if decision < 0.45:
             reason_draw = rng.random()
-            reason = (rng.choice(OTHER_SPELLINGS) if reason_draw < 0.12 else
-                      rng.choice([None, "", "   "]) if reason_draw < 0.18 else
-                      "Timing" if reason_draw < 0.2 else rng.choice(REASONS))
+            reason = (
+                rng.choice(OTHER_SPELLINGS)
+                if reason_draw < 0.12
+                else rng.choice([None, "", "   "])
+                if reason_draw < 0.18
+                else "Timing"
+                if reason_draw < 0.2
+                else rng.choice(REASONS)
+            )
             hist(now, "Status", state["Status"], "Rejected")
             hist(now, "Rejection_Reason__c", None, reason)
             version(now, Status="Rejected", Rejected_Date__c=stamp(now), Rejection_Reason__c=reason)
@@ -277,8 +390,14 @@ class Generator:
         now = at
         opportunity_id = self._opportunity(rng, w, world, owner["Id"], state["LeadSource"], now)
         hist(now, "Status", "SQL", "Converted")
-        version(now, Status="Converted", IsConverted=True, ConvertedDate=now.date().isoformat(),
-                ConvertedAccountId=rng.choice(world.accounts), ConvertedOpportunityId=opportunity_id)
+        version(
+            now,
+            Status="Converted",
+            IsConverted=True,
+            ConvertedDate=now.date().isoformat(),
+            ConvertedAccountId=rng.choice(world.accounts),
+            ConvertedOpportunityId=opportunity_id,
+        )
         self._finish(w, history, state)
 
     def _finish(self, w: _Writers, history: list[dict[str, Any]], state: dict[str, Any]) -> None:
@@ -292,32 +411,67 @@ class Generator:
             if dup_created < self.as_of:
                 dup = self.next_id("00Q")
                 created_text = salesforce_format(dup_created)
-                record = {**state, "Id": dup, "Status": "New", "IsConverted": False, "ConvertedDate": None,
-                          "ConvertedAccountId": None, "ConvertedOpportunityId": None, "MQL_Date__c": None,
-                          "Routed_Date__c": None, "First_Touch_Date__c": None, "Accepted_Date__c": None,
-                          "Rejected_Date__c": None, "Rejection_Reason__c": None, "SQL_Date__c": None,
-                          "CreatedDate": created_text, "LastModifiedDate": created_text, "SystemModstamp": created_text}
+                record = {
+                    **state,
+                    "Id": dup,
+                    "Status": "New",
+                    "IsConverted": False,
+                    "ConvertedDate": None,
+                    "ConvertedAccountId": None,
+                    "ConvertedOpportunityId": None,
+                    "MQL_Date__c": None,
+                    "Routed_Date__c": None,
+                    "First_Touch_Date__c": None,
+                    "Accepted_Date__c": None,
+                    "Rejected_Date__c": None,
+                    "Rejection_Reason__c": None,
+                    "SQL_Date__c": None,
+                    "CreatedDate": created_text,
+                    "LastModifiedDate": created_text,
+                    "SystemModstamp": created_text,
+                }
                 w.write("salesforce/Lead.jsonl", record)
                 merged = min(self.as_of, dup_created + timedelta(hours=rng.randrange(1, 72)))
-                w.write("salesforce/Lead.jsonl", {**record, "IsDeleted": True, "MasterRecordId": lead,
-                                                  "LastModifiedDate": salesforce_format(merged),
-                                                  "SystemModstamp": salesforce_format(merged)})
+                w.write(
+                    "salesforce/Lead.jsonl",
+                    {
+                        **record,
+                        "IsDeleted": True,
+                        "MasterRecordId": lead,
+                        "LastModifiedDate": salesforce_format(merged),
+                        "SystemModstamp": salesforce_format(merged),
+                    },
+                )
         deleted_at = self.as_of - timedelta(hours=2)
         if rng.random() < 0.01 and parse_instant(state["SystemModstamp"]) < deleted_at:  # deleted by an admin
-            w.write("salesforce/Lead.jsonl", {**state, "IsDeleted": True,
-                                              "LastModifiedDate": salesforce_format(deleted_at),
-                                              "SystemModstamp": salesforce_format(deleted_at)})
+            w.write(
+                "salesforce/Lead.jsonl",
+                {
+                    **state,
+                    "IsDeleted": True,
+                    "LastModifiedDate": salesforce_format(deleted_at),
+                    "SystemModstamp": salesforce_format(deleted_at),
+                },
+            )
 
-    def _marketo(self, rng: random.Random, w: _Writers, lead_id: str, email: str | None, source: Any,
-                 created: datetime) -> int | None:
+    def _marketo(
+        self, rng: random.Random, w: _Writers, lead_id: str, email: str | None, source: Any, created: datetime
+    ) -> int | None:
         if rng.random() < 0.1:
             return None
         self.marketo_id += 1
         marketo_id = self.marketo_id
         known = source if rng.random() < 0.8 else rng.choice(SOURCES)
-        record = {"id": marketo_id, "email": email, "sfdcLeadId": lead_id, "leadScore": rng.randrange(0, 100),
-                  "leadSource": known, "originalSourceType": rng.choice(["Web form fillout", "List import"]),
-                  "createdAt": marketo_format(created), "updatedAt": marketo_format(created)}
+        record = {
+            "id": marketo_id,
+            "email": email,
+            "sfdcLeadId": lead_id,
+            "leadScore": rng.randrange(0, 100),
+            "leadSource": known,
+            "originalSourceType": rng.choice(["Web form fillout", "List import"]),
+            "createdAt": marketo_format(created),
+            "updatedAt": marketo_format(created),
+        }
         w.write("marketo/leads.jsonl", record)
         self._activity(w, marketo_id, created, 12, "New Lead")
         if rng.random() < 0.03:  # a second, later Marketo person synced to the same lead
@@ -328,8 +482,7 @@ class Generator:
             w.write("marketo/leads.jsonl", {**record, "id": self.marketo_id, "sfdcLeadId": None})
         return marketo_id
 
-    def _engagement(self, rng: random.Random, w: _Writers, marketo_id: int | None, until: datetime,
-                    form: bool) -> None:
+    def _engagement(self, rng: random.Random, w: _Writers, marketo_id: int | None, until: datetime, form: bool) -> None:
         if marketo_id is None:
             return
         for _ in range(rng.randrange(0, 3)):
@@ -339,34 +492,69 @@ class Generator:
             at = until - timedelta(days=rng.uniform(0, 40) if rng.random() < 0.2 else rng.uniform(0, 2))
             self._activity(w, marketo_id, at, 2, rng.choice(FORMS))
         if rng.random() < 0.6:
-            self._activity(w, marketo_id, until - timedelta(minutes=rng.uniform(0, 30)), 22, "Behavior Score",
-                           [{"name": "New Value", "value": 100}, {"name": "Change Value", "value": 15}])
+            self._activity(
+                w,
+                marketo_id,
+                until - timedelta(minutes=rng.uniform(0, 30)),
+                22,
+                "Behavior Score",
+                [{"name": "New Value", "value": 100}, {"name": "Change Value", "value": 15}],
+            )
 
-    def _activity(self, w: _Writers, marketo_id: int, at: datetime, type_id: int, value: str,
-                  attributes: list[dict[str, Any]] | None = None) -> None:
+    def _activity(
+        self,
+        w: _Writers,
+        marketo_id: int,
+        at: datetime,
+        type_id: int,
+        value: str,
+        attributes: list[dict[str, Any]] | None = None,
+    ) -> None:
         if at > self.as_of:
             return
         self.activity_id += 1
-        w.write("marketo/activities.jsonl", {
-            "marketoGUID": str(self.activity_id), "id": self.activity_id, "leadId": marketo_id,
-            "activityDate": marketo_format(at), "activityTypeId": type_id,
-            "primaryAttributeValueId": self.activity_id % 997, "primaryAttributeValue": value,
-            "attributes": attributes or []})
+        w.write(
+            "marketo/activities.jsonl",
+            {
+                "marketoGUID": str(self.activity_id),
+                "id": self.activity_id,
+                "leadId": marketo_id,
+                "activityDate": marketo_format(at),
+                "activityTypeId": type_id,
+                "primaryAttributeValueId": self.activity_id % 997,
+                "primaryAttributeValue": value,
+                "attributes": attributes or [],
+            },
+        )
 
     def _task(self, rng: random.Random, w: _Writers, lead_id: str, owner_id: str, at: datetime, kind: str) -> None:
-        w.write("salesforce/Task.jsonl", {
-            "Id": self.next_id("00T"), "WhoId": lead_id, "WhatId": None, "OwnerId": owner_id,
-            "Subject": {"Call": "Call", "Email": "Follow-up email", "Task": "Research account"}[kind],
-            "TaskSubtype": kind, "Status": "Completed", "ActivityDate": at.date().isoformat(),
-            "IsDeleted": rng.random() < 0.01, "CreatedDate": salesforce_format(at), "SystemModstamp": salesforce_format(at)})
+        w.write(
+            "salesforce/Task.jsonl",
+            {
+                "Id": self.next_id("00T"),
+                "WhoId": lead_id,
+                "WhatId": None,
+                "OwnerId": owner_id,
+                "Subject": {"Call": "Call", "Email": "Follow-up email", "Task": "Research account"}[kind],
+                "TaskSubtype": kind,
+                "Status": "Completed",
+                "ActivityDate": at.date().isoformat(),
+                "IsDeleted": rng.random() < 0.01,
+                "CreatedDate": salesforce_format(at),
+                "SystemModstamp": salesforce_format(at),
+            },
+        )
 
-    def _opportunity(self, rng: random.Random, w: _Writers, world: _World, owner_id: str, source: Any,
-                     at: datetime) -> str:
+    def _opportunity(
+        self, rng: random.Random, w: _Writers, world: _World, owner_id: str, source: Any, at: datetime
+    ) -> str:
         opportunity_id = self.next_id("006")
         closed = rng.random() < 0.3
         record = {
-            "Id": opportunity_id, "Name": f"Deal {opportunity_id[-6:]} - New Business",
-            "AccountId": rng.choice(world.accounts), "OwnerId": owner_id,
+            "Id": opportunity_id,
+            "Name": f"Deal {opportunity_id[-6:]} - New Business",
+            "AccountId": rng.choice(world.accounts),
+            "OwnerId": owner_id,
             "StageName": ("Closed Won" if rng.random() < 0.5 else "Closed Lost") if closed else "Discovery",
             "Amount": None if rng.random() < 0.04 else round(rng.uniform(5000, 250000), 2),
             "CloseDate": None if rng.random() < 0.02 else (at + timedelta(days=60)).date().isoformat(),
@@ -374,15 +562,23 @@ class Generator:
             "CampaignId": rng.choice(world.campaigns),
             "NextStep": None if rng.random() < 0.08 else rng.choice(["Discovery call booked", "Send proposal"]),
             "Business_Problem__c": None if rng.random() < 0.04 else "Pipeline visibility",
-            "Use_Case__c": None if rng.random() < 0.03 else "Routing", "Type": "New Business",
-            "IsClosed": closed, "IsWon": False, "IsDeleted": False, "CreatedDate": salesforce_format(at),
-            "LastModifiedDate": salesforce_format(at), "SystemModstamp": salesforce_format(at)}
+            "Use_Case__c": None if rng.random() < 0.03 else "Routing",
+            "Type": "New Business",
+            "IsClosed": closed,
+            "IsWon": False,
+            "IsDeleted": False,
+            "CreatedDate": salesforce_format(at),
+            "LastModifiedDate": salesforce_format(at),
+            "SystemModstamp": salesforce_format(at),
+        }
         record["IsWon"] = record["StageName"] == "Closed Won"
         w.write("salesforce/Opportunity.jsonl", record)
         if rng.random() < 0.02 and at + timedelta(days=3) < self.as_of:  # deleted by a rep later
             later = salesforce_format(at + timedelta(days=3))
-            w.write("salesforce/Opportunity.jsonl", {**record, "IsDeleted": True, "SystemModstamp": later,
-                                                     "LastModifiedDate": later})
+            w.write(
+                "salesforce/Opportunity.jsonl",
+                {**record, "IsDeleted": True, "SystemModstamp": later, "LastModifiedDate": later},
+            )
         return opportunity_id
 
     # -- driver --------------------------------------------------------------------------------------
@@ -399,8 +595,12 @@ class Generator:
             for n in range(self.n_leads):
                 self._lead(n, writers, world)
             self._campaign_members(writers, world)
-        manifest = {"as_of": marketo_format(self.as_of), "seed": self.seed, "generator": "leadflow.generator",
-                    "counts": dict(sorted(writers.counts.items()))}
+        manifest = {
+            "as_of": marketo_format(self.as_of),
+            "seed": self.seed,
+            "generator": "leadflow.generator",
+            "counts": dict(sorted(writers.counts.items())),
+        }
         (self.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         return manifest
 
@@ -408,11 +608,21 @@ class Generator:
         rng = random.Random(f"{self.seed}-members")
         for n in range(1, self.counters["00Q"] + 1, 3):
             at = self.start + timedelta(seconds=rng.randrange(int((self.as_of - self.start).total_seconds())))
-            w.write("salesforce/CampaignMember.jsonl", {
-                "Id": self.next_id("00v"), "CampaignId": rng.choice(world.campaigns), "LeadId": sf_id("00Q", n),
-                "ContactId": None, "Status": "Responded", "HasResponded": True,
-                "FirstRespondedDate": at.date().isoformat(), "IsDeleted": False,
-                "CreatedDate": salesforce_format(at), "SystemModstamp": salesforce_format(at)})
+            w.write(
+                "salesforce/CampaignMember.jsonl",
+                {
+                    "Id": self.next_id("00v"),
+                    "CampaignId": rng.choice(world.campaigns),
+                    "LeadId": sf_id("00Q", n),
+                    "ContactId": None,
+                    "Status": "Responded",
+                    "HasResponded": True,
+                    "FirstRespondedDate": at.date().isoformat(),
+                    "IsDeleted": False,
+                    "CreatedDate": salesforce_format(at),
+                    "SystemModstamp": salesforce_format(at),
+                },
+            )
 
 
 def generate(out_dir: Path, leads: int, seed: int, as_of: str | datetime) -> dict[str, Any]:

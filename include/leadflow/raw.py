@@ -165,8 +165,14 @@ class RawStore:
     def record_load(self, obj: FixtureObject, run_id: str, result: PageResult) -> None:
         self.con.execute(
             "insert into raw_meta.loads values (?, ?, ?, ?, ?, ?)",
-            [obj.name, run_id, result.received, result.loaded, result.quarantined,
-             datetime.now(UTC).replace(tzinfo=None)],
+            [
+                obj.name,
+                run_id,
+                result.received,
+                result.loaded,
+                result.quarantined,
+                datetime.now(UTC).replace(tzinfo=None),
+            ],
         )
 
     def record_schema_change(self, obj: FixtureObject, field: str, change: str, run_id: str) -> None:
@@ -178,9 +184,7 @@ class RawStore:
     def known_fields(self, obj: FixtureObject) -> set[str]:
         """Fields seen in the payloads of the latest load of ``obj`` (for drift detection)."""
         try:
-            rows = self.con.execute(
-                f"select payload from {table_for(obj)} order by _loaded_at desc limit 1"
-            ).fetchall()
+            rows = self.con.execute(f"select payload from {table_for(obj)} order by _loaded_at desc limit 1").fetchall()
         except duckdb.CatalogException:
             return set()
         return set(json.loads(rows[0][0])) if rows else set()

@@ -38,7 +38,7 @@ forms as (
         on
             mqls.marketo_lead_id = activities.marketo_lead_id
             and activities.activity_type_name = 'Fill Out Form'
-            and activities.activity_at <= mqls.mql_at
+            and mqls.mql_at >= activities.activity_at
             and activities.activity_at >= {{ dbt.dateadd('day', -30, 'mqls.mql_at') }}
 ),
 
@@ -49,7 +49,7 @@ score_changes as (
         on
             mqls.marketo_lead_id = activities.marketo_lead_id
             and activities.activity_type_name = 'Change Score'
-            and activities.activity_at <= mqls.mql_at
+            and mqls.mql_at >= activities.activity_at
 )
 
 select

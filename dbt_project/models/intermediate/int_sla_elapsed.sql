@@ -15,14 +15,17 @@ measured as (
         case
             when clocks.stop_at is null then null
             when clocks.minute_kind = 'business'
-                then greatest(0, {{ business_minutes_at('clocks.stop_at', 'stop_day') }}
-                    - {{ business_minutes_at('clocks.start_at', 'start_day') }})
+                then greatest(
+                    0, {{ business_minutes_at('clocks.stop_at', 'stop_day') }}
+                    - {{ business_minutes_at('clocks.start_at', 'start_day') }}
+                )
             else greatest(0, {{ minutes_between('clocks.start_at', 'clocks.stop_at') }})
         end as elapsed_minutes,
         case
             when clocks.minute_kind = 'business'
-                then {{ business_minutes_at(as_of_timestamp(), 'as_of_day') }}
-                - {{ business_minutes_at('clocks.start_at', 'start_day') }}
+                then
+                    {{ business_minutes_at(as_of_timestamp(), 'as_of_day') }}
+                    - {{ business_minutes_at('clocks.start_at', 'start_day') }}
             else {{ minutes_between('clocks.start_at', as_of_timestamp()) }}
         end as minutes_to_as_of
     from clocks

@@ -22,35 +22,40 @@ events as (
         'mql' as stage,
         mql_at as entered_at,
         mql_evidence as evidence
-    from stages where mql_at is not null
+    from stages
+    where mql_at is not null
     union all
     select
         lead_id,
         'routed' as stage,
         routed_at as entered_at,
         routed_evidence as evidence
-    from stages where routed_at is not null
+    from stages
+    where routed_at is not null
     union all
     select
         lead_id,
         'first_touch' as stage,
         first_touch_at as entered_at,
         first_touch_evidence as evidence
-    from stages where first_touch_at is not null
+    from stages
+    where first_touch_at is not null
     union all
     select
         lead_id,
         'accepted' as stage,
         accepted_at as entered_at,
         accepted_evidence as evidence
-    from stages where accepted_at is not null
+    from stages
+    where accepted_at is not null
     union all
     select
         lead_id,
         'rejected' as stage,
         rejected_at as entered_at,
         rejected_evidence as evidence
-    from stages where rejected_at is not null
+    from stages
+    where rejected_at is not null
     union all
     select
         stages.lead_id,
@@ -66,7 +71,8 @@ events as (
         'opportunity' as stage,
         opportunity_created_at as entered_at,
         'conversion' as evidence
-    from lifecycle where is_opportunity
+    from lifecycle
+    where is_opportunity
 )
 
 select

@@ -18,7 +18,7 @@ select
     opportunities.is_won,
     opportunities.created_at,
     cast({{ dbt.date_trunc('month', 'opportunities.created_at') }} as date) as created_month,
-    not {{ is_blank('opportunities.next_step') }} as has_next_step,
+    not{{ is_blank('opportunities.next_step') }} as has_next_step,
     (
         {{ is_blank('opportunities.business_problem') }}
         or {{ is_blank('opportunities.use_case') }}

@@ -31,37 +31,43 @@ checked as (
         'duplicate_leads_multiple_owners' as control_name,
         lead_id as record_id,
         is_duplicate_multiple_owners as is_failing
-    from lifecycle where email_key_hash is not null
+    from lifecycle
+    where email_key_hash is not null
     union all
     select
         'rejection_reason_other' as control_name,
         lead_id as record_id,
         rejection_reason = 'Other' as is_failing
-    from lifecycle where rejected_at is not null
+    from lifecycle
+    where rejected_at is not null
     union all
     select
         'rejection_reason_missing' as control_name,
         lead_id as record_id,
         rejection_reason = 'Missing' as is_failing
-    from lifecycle where rejected_at is not null
+    from lifecycle
+    where rejected_at is not null
     union all
     select
         'sql_date_missing' as control_name,
         lead_id as record_id,
         sql_date_missing as is_failing
-    from lifecycle where reached_sql
+    from lifecycle
+    where reached_sql
     union all
     select
         'opportunity_source_overwritten' as control_name,
         lead_id as record_id,
         is_opportunity_source_overwritten as is_failing
-    from lifecycle where is_opportunity
+    from lifecycle
+    where is_opportunity
     union all
     select
         'opportunity_missing_next_step' as control_name,
         opportunity_id as record_id,
         not has_next_step as is_failing
-    from opportunities where not is_closed
+    from opportunities
+    where not is_closed
     union all
     select
         'opportunity_missing_evidence' as control_name,
@@ -79,7 +85,8 @@ checked as (
         'routed_to_inactive_owner' as control_name,
         lead_id as record_id,
         is_owner_inactive as is_failing
-    from lifecycle where is_open_lead
+    from lifecycle
+    where is_open_lead
 ),
 
 measured as (
@@ -113,21 +120,22 @@ select
     {{ as_of_timestamp() }} as run_as_of,
     controls.control_name,
     controls.description,
+    cast(controls.threshold as double precision) as threshold,
+    controls.severity,
+    samples.sample_record_ids,
     coalesce(measured.failing_rows, 0) as failing_rows,
     coalesce(measured.population, 0) as population,
     case
         when coalesce(measured.population, 0) = 0 then 0.0
         else 1.0 * measured.failing_rows / measured.population
     end as failing_rate,
-    cast(controls.threshold as double precision) as threshold,
-    controls.severity,
     case
-        when coalesce(measured.population, 0) > 0
+        when
+            coalesce(measured.population, 0) > 0
             and 1.0 * measured.failing_rows / measured.population > controls.threshold
             then 'fail'
         else 'pass'
-    end as status,
-    samples.sample_record_ids
+    end as status
 from {{ ref('data_quality_controls') }} as controls
 left join measured on controls.control_name = measured.control_name
 left join samples on controls.control_name = samples.control_name

@@ -78,13 +78,15 @@ def session_for(creds: ApiCredentials) -> requests.Session:
 def _retryable(exc: BaseException) -> bool:
     return isinstance(
         exc,
-        TransientError | TokenExpired | requests.ConnectionError | requests.exceptions.ChunkedEncodingError
+        TransientError
+        | TokenExpired
+        | requests.ConnectionError
+        | requests.exceptions.ChunkedEncodingError
         | requests.Timeout,
     )
 
 
-def retrying(call: Callable[[], T], on_token_expired: Callable[[], Any], max_attempts: int,
-             what: str) -> T:
+def retrying(call: Callable[[], T], on_token_expired: Callable[[], Any], max_attempts: int, what: str) -> T:
     """Run ``call``; on a transient failure wait (exponential, jittered) and try again; on an expired
     token log in again first. Gives up after ``max_attempts`` with the last error."""
 

@@ -37,8 +37,13 @@ def _split(
         if reason is None and str(record_id) in seen:
             reason = f"duplicate {obj.key} within one page"
         if reason is not None:
-            bad.append(Rejected(None if record_id is None else str(record_id), reason,
-                                json.dumps(record, ensure_ascii=False, default=str)))
+            bad.append(
+                Rejected(
+                    None if record_id is None else str(record_id),
+                    reason,
+                    json.dumps(record, ensure_ascii=False, default=str),
+                )
+            )
             continue
         seen.add(str(record_id))
         good.append((str(record_id), version_of(record), record))
@@ -66,8 +71,9 @@ def _latest(values: Iterable[str], current: str | None) -> str | None:
     return best
 
 
-def extract_salesforce_object(client: SalesforceClient, store: RawStore, obj: FixtureObject, as_of: datetime,
-                              run_id: str) -> PageResult:
+def extract_salesforce_object(
+    client: SalesforceClient, store: RawStore, obj: FixtureObject, as_of: datetime, run_id: str
+) -> PageResult:
     store.ensure_table(obj)
     types = client.describe(obj.name)
     _note_drift(store, obj, types, run_id)
@@ -75,8 +81,7 @@ def extract_salesforce_object(client: SalesforceClient, store: RawStore, obj: Fi
     conditions = [f"{obj.stamp} <= {salesforce_format(as_of)}"]
     if watermark:
         conditions.insert(0, f"{obj.stamp} >= {salesforce_format(parse_instant(watermark))}")
-    soql = (f"SELECT {', '.join(types)} FROM {obj.name} WHERE {' AND '.join(conditions)} "
-            f"ORDER BY {obj.stamp}, Id")
+    soql = f"SELECT {', '.join(types)} FROM {obj.name} WHERE {' AND '.join(conditions)} ORDER BY {obj.stamp}, Id"
     total = PageResult()
     for page in client.pages(soql, include_deleted=True):
         good, bad = _split(page.records, types, obj, lambda r: r[obj.stamp])
@@ -86,8 +91,9 @@ def extract_salesforce_object(client: SalesforceClient, store: RawStore, obj: Fi
     return total
 
 
-def extract_marketo_leads(client: MarketoClient, store: RawStore, obj: FixtureObject, as_of: datetime,
-                          run_id: str, history_start: datetime) -> PageResult:
+def extract_marketo_leads(
+    client: MarketoClient, store: RawStore, obj: FixtureObject, as_of: datetime, run_id: str, history_start: datetime
+) -> PageResult:
     store.ensure_table(obj)
     types = client.lead_fields()
     _note_drift(store, obj, types, run_id)
@@ -102,8 +108,14 @@ def extract_marketo_leads(client: MarketoClient, store: RawStore, obj: FixtureOb
     return total
 
 
-def extract_marketo_activities(client: MarketoClient, store: RawStore, obj: FixtureObject, type_ids: list[int],
-                               run_id: str, history_start: datetime) -> PageResult:
+def extract_marketo_activities(
+    client: MarketoClient,
+    store: RawStore,
+    obj: FixtureObject,
+    type_ids: list[int],
+    run_id: str,
+    history_start: datetime,
+) -> PageResult:
     store.ensure_table(obj)
     types = {"id": "integer", "leadId": "integer", "activityDate": "datetime", "activityTypeId": "integer"}
     watermark = store.watermark(obj)
@@ -121,14 +133,14 @@ def extract_marketo_activities(client: MarketoClient, store: RawStore, obj: Fixt
     return total
 
 
-def extract_marketo_reference(store: RawStore, obj: FixtureObject, rows: list[dict[str, Any]],
-                              run_id: str) -> PageResult:
+def extract_marketo_reference(
+    store: RawStore, obj: FixtureObject, rows: list[dict[str, Any]], run_id: str
+) -> PageResult:
     """Small reference lists (activity types, programs): a new version when the content changes."""
     store.ensure_table(obj)
 
     def version(record: dict[str, Any]) -> str:
-        return record.get("updatedAt") or hashlib.sha1(
-            json.dumps(record, sort_keys=True).encode()).hexdigest()
+        return record.get("updatedAt") or hashlib.sha1(json.dumps(record, sort_keys=True).encode()).hexdigest()
 
     good, bad = _split(rows, {}, obj, version)
     total = store.write_page(obj, good, bad, run_id, None)

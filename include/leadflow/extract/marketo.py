@@ -46,21 +46,35 @@ class MarketoClient:
     def login(self) -> None:
         response = self.session.get(
             f"{self.base}/identity/oauth/token",
-            params={"grant_type": "client_credentials", "client_id": self.creds.client_id,
-                    "client_secret": self.creds.client_secret},
+            params={
+                "grant_type": "client_credentials",
+                "client_id": self.creds.client_id,
+                "client_secret": self.creds.client_secret,
+            },
             timeout=self.creds.timeout,
         )
         if response.status_code != 200:
             raise PermissionError(f"Marketo login failed with HTTP {response.status_code}")
         self._token = response.json()["access_token"]
 
-    def _request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                 json_body: dict[str, Any] | None = None, raw: bool = False) -> Any:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None,
+        raw: bool = False,
+    ) -> Any:
         def attempt() -> Any:
             if self._token is None:
                 self.login()
             response = self.session.request(
-                method, f"{self.base}{path}", params=params, json=json_body, timeout=self.creds.timeout,
+                method,
+                f"{self.base}{path}",
+                params=params,
+                json=json_body,
+                timeout=self.creds.timeout,
                 headers={"Authorization": f"Bearer {self._token}"},
             )
             if response.status_code in (429, 502, 503, 504):
@@ -86,21 +100,25 @@ class MarketoClient:
 
     def lead_fields(self) -> dict[str, str]:
         """REST field name -> data type, from the lead describe."""
-        return {f["rest"]["name"]: f["dataType"] for f in self._request("GET", "/rest/v1/leads/describe.json")["result"]}
+        return {
+            f["rest"]["name"]: f["dataType"] for f in self._request("GET", "/rest/v1/leads/describe.json")["result"]
+        }
 
     def paging_token(self, since: datetime) -> str:
-        body = self._request("GET", "/rest/v1/activities/pagingtoken.json",
-                             params={"sinceDatetime": marketo_format(since)})
+        body = self._request(
+            "GET", "/rest/v1/activities/pagingtoken.json", params={"sinceDatetime": marketo_format(since)}
+        )
         return body["nextPageToken"]
 
     def activity_pages(self, token: str, type_ids: list[int]) -> Iterator[ActivityPage]:
         """Pages of activities from ``token`` on (type ids asked for in groups of ten, as the API requires)."""
         for start in range(0, len(type_ids), 10):
-            group = ",".join(str(t) for t in type_ids[start:start + 10])
+            group = ",".join(str(t) for t in type_ids[start : start + 10])
             page_token = token
             while True:
-                body = self._request("GET", "/rest/v1/activities.json",
-                                     params={"nextPageToken": page_token, "activityTypeIds": group})
+                body = self._request(
+                    "GET", "/rest/v1/activities.json", params={"nextPageToken": page_token, "activityTypeIds": group}
+                )
                 page_token = body["nextPageToken"]
                 more = bool(body.get("moreResult"))
                 yield ActivityPage(body.get("result", []), page_token, more)
@@ -116,10 +134,15 @@ class MarketoClient:
             window_start = window_end
 
     def _export_window(self, start: datetime, end: datetime, fields: list[str]) -> list[dict[str, Any]]:
-        created = self._request("POST", "/bulk/v1/leads/export/create.json", json_body={
-            "fields": fields, "format": "CSV",
-            "filter": {"updatedAt": {"startAt": marketo_format(start), "endAt": marketo_format(end)}},
-        })
+        created = self._request(
+            "POST",
+            "/bulk/v1/leads/export/create.json",
+            json_body={
+                "fields": fields,
+                "format": "CSV",
+                "filter": {"updatedAt": {"startAt": marketo_format(start), "endAt": marketo_format(end)}},
+            },
+        )
         export_id = created["result"][0]["exportId"]
         self._request("POST", f"/bulk/v1/leads/export/{export_id}/enqueue.json")
         while True:
@@ -130,8 +153,9 @@ class MarketoClient:
                 raise MarketoError(f"lead export {export_id} {status}")
             time.sleep(self.export_poll_seconds)
         text = self._request("GET", f"/bulk/v1/leads/export/{export_id}/file.json", raw=True)
-        return [{k: (None if v in ("", "null") else v) for k, v in row.items()}
-                for row in csv.DictReader(io.StringIO(text))]
+        return [
+            {k: (None if v in ("", "null") else v) for k, v in row.items()} for row in csv.DictReader(io.StringIO(text))
+        ]
 
     def programs(self) -> list[dict[str, Any]]:
         programs: list[dict[str, Any]] = []

@@ -37,15 +37,22 @@ class SalesforceClient:
     def login(self) -> None:
         response = self.session.post(
             f"{self.creds.base_url.rstrip('/')}/services/oauth2/token",
-            data={"grant_type": "client_credentials", "client_id": self.creds.client_id,
-                  "client_secret": self.creds.client_secret},
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self.creds.client_id,
+                "client_secret": self.creds.client_secret,
+            },
             timeout=self.creds.timeout,
         )
         if response.status_code != 200:
             raise PermissionError(f"Salesforce login failed with HTTP {response.status_code}")
         token = response.json()
-        self._sf = Salesforce(instance_url=token["instance_url"], session_id=token["access_token"],
-                              session=self.session, version=API_VERSION)
+        self._sf = Salesforce(
+            instance_url=token["instance_url"],
+            session_id=token["access_token"],
+            session=self.session,
+            version=API_VERSION,
+        )
 
     @property
     def sf(self) -> Salesforce:
@@ -89,6 +96,4 @@ class SalesforceClient:
             yield SoqlPage(records, next_url, result["totalSize"])
             if next_url is None:
                 return
-            result = self._call(lambda url=next_url: self.sf.query_more(url, identifier_is_url=True),
-                                "query_more")
-
+            result = self._call(lambda url=next_url: self.sf.query_more(url, identifier_is_url=True), "query_more")

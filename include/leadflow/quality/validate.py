@@ -79,17 +79,28 @@ def validate(work: Path, project_root: Path) -> QualityReport:
         if id_column:
             result_format["unexpected_index_column_names"] = [id_column]
         result = context.validation_definitions.get(validation_name(spec)).run(
-            batch_parameters={"dataframe": frame}, expectation_parameters=parameters, result_format=result_format)
+            batch_parameters={"dataframe": frame}, expectation_parameters=parameters, result_format=result_format
+        )
         for outcome in result.results:
             config = outcome.expectation_config
             control = (config.meta or {}).get("control_name")
             threshold, severity = policy.get(control, (None, "error" if spec.kind == "integrity" else "warn"))
             details = outcome.result or {}
-            samples = [str(row.get(id_column)) for row in (details.get("unexpected_index_list") or [])
-                       if isinstance(row, dict)][:SAMPLE_SIZE]
-            findings.append(Finding(
-                suite=spec.name, expectation=config.type, column=config.kwargs.get("column"),
-                control_name=control, severity=severity, success=bool(outcome.success),
-                unexpected_percent=details.get("unexpected_percent"), threshold=threshold, sample_ids=samples))
+            samples = [
+                str(row.get(id_column)) for row in (details.get("unexpected_index_list") or []) if isinstance(row, dict)
+            ][:SAMPLE_SIZE]
+            findings.append(
+                Finding(
+                    suite=spec.name,
+                    expectation=config.type,
+                    column=config.kwargs.get("column"),
+                    control_name=control,
+                    severity=severity,
+                    success=bool(outcome.success),
+                    unexpected_percent=details.get("unexpected_percent"),
+                    threshold=threshold,
+                    sample_ids=samples,
+                )
+            )
     sites = context.build_data_docs()
     return QualityReport(findings=findings, data_docs=next(iter(sites.values()), None))

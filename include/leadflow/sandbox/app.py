@@ -73,8 +73,13 @@ class DroppedConnection(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = b'{"totalSize": 1, "done": false, "records": [{"Id": '
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"100000")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"100000")],
+            }
+        )
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
@@ -83,8 +88,9 @@ def _sf_error(status: int, code: str, message: str, headers: dict[str, str] | No
 
 
 def _mkto_error(code: str, message: str) -> JSONResponse:
-    return JSONResponse({"requestId": uuid.uuid4().hex[:8], "success": False,
-                         "errors": [{"code": code, "message": message}]})
+    return JSONResponse(
+        {"requestId": uuid.uuid4().hex[:8], "success": False, "errors": [{"code": code, "message": message}]}
+    )
 
 
 def _mkto_ok(result: list[Any], **extra: Any) -> JSONResponse:
@@ -105,7 +111,9 @@ async def _guard(request: Request, system: str) -> Response | None:
     if not token or state.tokens.get(token) != system:
         if system == "salesforce":
             return _sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
-        return _mkto_error("601" if not token else "602", "Access token invalid" if not token else "Access token expired")
+        return _mkto_error(
+            "601" if not token else "602", "Access token invalid" if not token else "Access token expired"
+        )
     fault = state.faults.next_fault()
     if fault is None:
         return None
@@ -124,8 +132,12 @@ async def _guard(request: Request, system: str) -> Response | None:
         return _mkto_error("606", "Max rate limit '100' exceeded with in '20' secs")
     if fault == "limit":
         return _sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
-    return _sf_error(int(fault), "SERVER_UNAVAILABLE" if fault == "503" else "REQUEST_LIMIT_EXCEEDED",
-                     "Too many requests, try again later", retry_after)
+    return _sf_error(
+        int(fault),
+        "SERVER_UNAVAILABLE" if fault == "503" else "REQUEST_LIMIT_EXCEEDED",
+        "Too many requests, try again later",
+        retry_after,
+    )
 
 
 # -- Salesforce ---------------------------------------------------------------------------------
@@ -133,13 +145,21 @@ async def sf_token(request: Request) -> Response:
     state: SandboxState = request.app.state.sandbox
     form = await request.form()
     if form.get("client_id") != state.client_id or form.get("client_secret") != state.client_secret:
-        return JSONResponse({"error": "invalid_client", "error_description": "invalid client credentials"},
-                            status_code=400)
+        return JSONResponse(
+            {"error": "invalid_client", "error_description": "invalid client credentials"}, status_code=400
+        )
     token = secrets.token_urlsafe(24)
     state.tokens[token] = "salesforce"
     base = f"{request.url.scheme}://{request.url.netloc}"
-    return JSONResponse({"access_token": token, "instance_url": base, "token_type": "Bearer",
-                         "issued_at": str(int(time.time() * 1000)), "id": f"{base}/id/00D000000000001/005000000000001"})
+    return JSONResponse(
+        {
+            "access_token": token,
+            "instance_url": base,
+            "token_type": "Bearer",
+            "issued_at": str(int(time.time() * 1000)),
+            "id": f"{base}/id/00D000000000001/005000000000001",
+        }
+    )
 
 
 async def sf_describe(request: Request) -> Response:
@@ -150,16 +170,20 @@ async def sf_describe(request: Request) -> Response:
         obj = salesforce_object(request.path_params["sobject"])
     except KeyError:
         return _sf_error(404, "NOT_FOUND", "The requested resource does not exist")
-    fields = [{"name": name, "type": kind, "nillable": name != obj.key} for name, kind in state.fields(obj.name).items()]
+    fields = [
+        {"name": name, "type": kind, "nillable": name != obj.key} for name, kind in state.fields(obj.name).items()
+    ]
     return JSONResponse({"name": obj.name, "queryable": True, "fields": fields})
 
 
 def _sf_page(state: SandboxState, cursor_id: str, offset: int, include_deleted: bool, obj_name: str) -> JSONResponse:
     records, cursor = state.store.page(cursor_id, offset, state.page_size)
     done = offset + len(records) >= cursor.total
-    body: dict[str, Any] = {"totalSize": cursor.total, "done": done,
-                            "records": [{"attributes": {"type": obj_name}, **state.apply_drift(obj_name, r)}
-                                        for r in records]}
+    body: dict[str, Any] = {
+        "totalSize": cursor.total,
+        "done": done,
+        "records": [{"attributes": {"type": obj_name}, **state.apply_drift(obj_name, r)} for r in records],
+    }
     if done:
         state.store.close_cursor(cursor_id)
     else:
@@ -234,8 +258,13 @@ async def mkto_paging_token(request: Request) -> Response:
     since = request.query_params.get("sinceDatetime")
     if not since:
         return _mkto_error("701", "sinceDatetime cannot be blank")
-    return JSONResponse({"requestId": uuid.uuid4().hex[:8], "success": True,
-                         "nextPageToken": _encode_token(marketo_format(parse_instant(since)), -1)})
+    return JSONResponse(
+        {
+            "requestId": uuid.uuid4().hex[:8],
+            "success": True,
+            "nextPageToken": _encode_token(marketo_format(parse_instant(since)), -1),
+        }
+    )
 
 
 async def mkto_activities(request: Request) -> Response:
@@ -251,14 +280,17 @@ async def mkto_activities(request: Request) -> Response:
         return _mkto_error("1003", "activityTypeIds must name 1 to 10 types")
     since = parse_instant(moment).replace(tzinfo=None).isoformat(sep=" ")
     at = ts_sql("(line::json->>'activityDate')")
-    where = (f"(line::json->>'activityTypeId')::int in ({', '.join(map(str, type_ids))}) and "
-             f"({at} > timestamp '{since}' or ({at} = timestamp '{since}' and id::bigint > {last_id}))")
+    where = (
+        f"(line::json->>'activityTypeId')::int in ({', '.join(map(str, type_ids))}) and "
+        f"({at} > timestamp '{since}' or ({at} = timestamp '{since}' and id::bigint > {last_id}))"
+    )
     rows = state.store.rows(MKTO["activities"], state.clock, where, limit=MKTO_PAGE_SIZE + 1)
     rows.sort(key=lambda r: (parse_instant(r["activityDate"]), int(r["id"])))
     more = len(rows) > MKTO_PAGE_SIZE
     rows = rows[:MKTO_PAGE_SIZE]
-    next_token = (_encode_token(rows[-1]["activityDate"], int(rows[-1]["id"])) if rows
-                  else request.query_params["nextPageToken"])
+    next_token = (
+        _encode_token(rows[-1]["activityDate"], int(rows[-1]["id"])) if rows else request.query_params["nextPageToken"]
+    )
     return _mkto_ok(rows, moreResult=more, nextPageToken=next_token)
 
 
@@ -279,8 +311,12 @@ async def mkto_lead_describe(request: Request) -> Response:
     if (error := await _guard(request, "marketo")) is not None:
         return error
     state: SandboxState = request.app.state.sandbox
-    return _mkto_ok([{"id": n, "displayName": name, "dataType": kind, "rest": {"name": name, "readOnly": False}}
-                     for n, (name, kind) in enumerate(state.fields("leads").items(), start=1)])
+    return _mkto_ok(
+        [
+            {"id": n, "displayName": name, "dataType": kind, "rest": {"name": name, "readOnly": False}}
+            for n, (name, kind) in enumerate(state.fields("leads").items(), start=1)
+        ]
+    )
 
 
 async def mkto_export_create(request: Request) -> Response:
@@ -296,8 +332,12 @@ async def mkto_export_create(request: Request) -> Response:
     if end - start > timedelta(days=MKTO_MAX_EXPORT_DAYS):
         return _mkto_error("1003", f"updatedAt filter exceeds {MKTO_MAX_EXPORT_DAYS} days")
     export_id = str(uuid.uuid4())
-    state.exports[export_id] = {"fields": body.get("fields") or list(state.fields("leads")), "start": start,
-                                "end": end, "status": "Created"}
+    state.exports[export_id] = {
+        "fields": body.get("fields") or list(state.fields("leads")),
+        "start": start,
+        "end": end,
+        "status": "Created",
+    }
     return _mkto_ok([{"exportId": export_id, "format": "CSV", "status": "Created"}])
 
 
@@ -351,10 +391,15 @@ async def mkto_programs(request: Request) -> Response:
     state: SandboxState = request.app.state.sandbox
     offset = int(request.query_params.get("offset", 0))
     limit = min(int(request.query_params.get("maxReturn", 20)), 200)
-    rows = state.store.rows(MKTO["programs"], state.clock)[offset:offset + limit]
+    rows = state.store.rows(MKTO["programs"], state.clock)[offset : offset + limit]
     if not rows:
-        return JSONResponse({"requestId": uuid.uuid4().hex[:8], "success": True,
-                             "warnings": ["No assets found for the given search criteria."]})
+        return JSONResponse(
+            {
+                "requestId": uuid.uuid4().hex[:8],
+                "success": True,
+                "warnings": ["No assets found for the given search criteria."],
+            }
+        )
     return _mkto_ok(rows)
 
 
@@ -370,8 +415,9 @@ async def admin_faults(request: Request) -> Response:
     state: SandboxState = request.app.state.sandbox
     if request.method == "POST":
         body = await request.json()
-        state.faults = FaultPlan.parse(body.get("spec"), seed=int(body.get("seed", 0)),
-                                       slow_seconds=float(body.get("slow_seconds", 2.0)))
+        state.faults = FaultPlan.parse(
+            body.get("spec"), seed=int(body.get("seed", 0)), slow_seconds=float(body.get("slow_seconds", 2.0))
+        )
     return JSONResponse({"calls": state.faults.calls, "injected": state.faults.injected})
 
 

@@ -26,12 +26,24 @@ class RunningSandbox:
 
     def airflow_connection(self) -> str:
         """An Airflow connection (JSON form) pointing a client at this sandbox."""
-        return json.dumps({"conn_type": "http", "host": self.url, "login": self.client_id,
-                           "password": self.client_secret, "extra": {"verify": str(self.ca_file)}})
+        return json.dumps(
+            {
+                "conn_type": "http",
+                "host": self.url,
+                "login": self.client_id,
+                "password": self.client_secret,
+                "extra": {"verify": str(self.ca_file)},
+            }
+        )
 
     def admin(self, path: str, body: dict | None = None) -> dict:
-        response = requests.request("POST" if body is not None else "GET", f"{self.url}/__sandbox/{path}",
-                                    json=body, verify=str(self.ca_file), timeout=30)
+        response = requests.request(
+            "POST" if body is not None else "GET",
+            f"{self.url}/__sandbox/{path}",
+            json=body,
+            verify=str(self.ca_file),
+            timeout=30,
+        )
         response.raise_for_status()
         return response.json()
 
@@ -46,12 +58,34 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_sandbox(fixtures: Path, tls_dir: Path, as_of: str | None = None, faults: str | None = None,
-                    seed: int = 0, page_size: int = 2000, log_file: Path | None = None) -> Iterator[RunningSandbox]:
+def running_sandbox(
+    fixtures: Path,
+    tls_dir: Path,
+    as_of: str | None = None,
+    faults: str | None = None,
+    seed: int = 0,
+    page_size: int = 2000,
+    log_file: Path | None = None,
+) -> Iterator[RunningSandbox]:
     port = free_port()
     secret = secrets.token_urlsafe(16)
-    command = [sys.executable, "-m", "leadflow.cli", "sandbox", "serve", "--fixtures", str(fixtures),
-               "--port", str(port), "--tls-dir", str(tls_dir), "--seed", str(seed), "--page-size", str(page_size)]
+    command = [
+        sys.executable,
+        "-m",
+        "leadflow.cli",
+        "sandbox",
+        "serve",
+        "--fixtures",
+        str(fixtures),
+        "--port",
+        str(port),
+        "--tls-dir",
+        str(tls_dir),
+        "--seed",
+        str(seed),
+        "--page-size",
+        str(page_size),
+    ]
     if as_of:
         command += ["--as-of", as_of]
     if faults:

@@ -34,18 +34,34 @@ def write_certificates(tls_dir: Path) -> tuple[Path, Path, Path]:
     return ca_path, cert_path, key_path
 
 
-def build_state(fixtures: Path, as_of: str | None, faults: str | None, seed: int,
-                client_id: str, client_secret: str, page_size: int) -> SandboxState:
+def build_state(
+    fixtures: Path, as_of: str | None, faults: str | None, seed: int, client_id: str, client_secret: str, page_size: int
+) -> SandboxState:
     store = FixtureStore(fixtures)
-    return SandboxState(store=store, clock=parse_instant(as_of or store.manifest_as_of),
-                        faults=FaultPlan.parse(faults, seed=seed), client_id=client_id,
-                        client_secret=client_secret, page_size=page_size)
+    return SandboxState(
+        store=store,
+        clock=parse_instant(as_of or store.manifest_as_of),
+        faults=FaultPlan.parse(faults, seed=seed),
+        client_id=client_id,
+        client_secret=client_secret,
+        page_size=page_size,
+    )
 
 
-def serve(fixtures: Path, port: int, tls_dir: Path, as_of: str | None = None, faults: str | None = None,
-          seed: int = 0, client_id: str = "leadflow", client_secret: str = "sandbox-secret",
-          host: str = "127.0.0.1", page_size: int = 2000) -> None:
+def serve(
+    fixtures: Path,
+    port: int,
+    tls_dir: Path,
+    as_of: str | None = None,
+    faults: str | None = None,
+    seed: int = 0,
+    client_id: str = "leadflow",
+    client_secret: str = "sandbox-secret",
+    host: str = "127.0.0.1",
+    page_size: int = 2000,
+) -> None:
     _, cert, key = write_certificates(tls_dir)
     state = build_state(fixtures, as_of, faults, seed, client_id, client_secret, page_size)
-    uvicorn.run(create_app(state), host=host, port=port, ssl_certfile=str(cert), ssl_keyfile=str(key),
-                log_level="warning")
+    uvicorn.run(
+        create_app(state), host=host, port=port, ssl_certfile=str(cert), ssl_keyfile=str(key), log_level="warning"
+    )

@@ -173,10 +173,13 @@ class FixtureStore:
     def _project(record: dict[str, Any], fields: list[str]) -> dict[str, Any]:
         return {name: record.get(name) for name in fields}
 
-    def rows(self, obj: FixtureObject, clock: datetime, extra_where: str = "", limit: int | None = None) -> list[dict[str, Any]]:
+    def rows(
+        self, obj: FixtureObject, clock: datetime, extra_where: str = "", limit: int | None = None
+    ) -> list[dict[str, Any]]:
         """Small, unpaged reads (Marketo types, programs, lead look-ups)."""
-        cursor_id, cursor = self.open_cursor(obj, list(self.fields[obj.name]), clock,
-                                             [extra_where] if extra_where else [], True, limit)
+        cursor_id, cursor = self.open_cursor(
+            obj, list(self.fields[obj.name]), clock, [extra_where] if extra_where else [], True, limit
+        )
         with self._lock:
             lines = self._con.execute(f"select line from {cursor.table} order by pos").fetchall()
         self.close_cursor(cursor_id)
