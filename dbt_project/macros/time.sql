@@ -50,7 +50,7 @@
 
 {# Minutes from `start_at` to `stop_at` (fractional; negative when stop is earlier). #}
 {% macro minutes_between(start_at, stop_at) -%}
-    (({{ epoch_seconds(stop_at) }} - {{ epoch_seconds(start_at) }}) / 60.0)
+    cast(({{ epoch_seconds(stop_at) }} - {{ epoch_seconds(start_at) }}) / 60.0 as double precision)
 {%- endmacro %}
 
 {# The IANA time-zone names the database knows. #}

@@ -93,7 +93,7 @@ measured as (
     select
         control_name,
         count(*) as population,
-        sum(case when is_failing then 1 else 0 end) as failing_rows
+        count(case when is_failing then 1 end) as failing_rows
     from checked
     group by control_name
 ),
@@ -125,14 +125,11 @@ select
     samples.sample_record_ids,
     coalesce(measured.failing_rows, 0) as failing_rows,
     coalesce(measured.population, 0) as population,
-    case
-        when coalesce(measured.population, 0) = 0 then 0.0
-        else 1.0 * measured.failing_rows / measured.population
-    end as failing_rate,
+    coalesce({{ safe_ratio('measured.failing_rows', 'measured.population') }}, 0) as failing_rate,
     case
         when
             coalesce(measured.population, 0) > 0
-            and 1.0 * measured.failing_rows / measured.population > controls.threshold
+            and {{ safe_ratio('measured.failing_rows', 'measured.population') }} > controls.threshold
             then 'fail'
         else 'pass'
     end as status

@@ -16,5 +16,5 @@ select
     original_source,
     rejection_reason,
     rejections,
-    1.0 * rejections / sum(rejections) over (partition by rejected_month, original_source) as share
+    {{ safe_ratio('rejections', 'sum(rejections) over (partition by rejected_month, original_source)') }} as share
 from rejections

@@ -5,7 +5,7 @@ select
     count(*) as mqls,
     {% for sla in ['assign', 'first_touch', 'decision'] %}
         {% for status in ['met', 'breached', 'pending'] %}
-            sum(case when {{ sla }}_status = '{{ status }}' then 1 else 0 end) as {{ sla }}_{{ status }}
+            count(case when {{ sla }}_status = '{{ status }}' then 1 end) as {{ sla }}_{{ status }}
             {%- if not loop.last %},{% endif %}
         {% endfor %}
         {%- if not loop.last %},{% endif %}

@@ -3,8 +3,8 @@ select
     cohort_month,
     original_source,
     count(*) as leads,
-    sum(case when is_opportunity then 1 else 0 end) as opportunities,
-    sum(coalesce(opportunity_amount, 0)) as pipeline_amount,
-    sum(case when opportunity_is_won then coalesce(opportunity_amount, 0) else 0 end) as won_amount
+    count(case when is_opportunity then 1 end) as opportunities,
+    cast(sum(coalesce(opportunity_amount, 0)) as decimal(18, 2)) as pipeline_amount,
+    cast(sum(case when opportunity_is_won then coalesce(opportunity_amount, 0) else 0 end) as decimal(18, 2)) as won_amount
 from {{ ref('fct_lead_lifecycle') }}
 group by cohort_month, original_source
