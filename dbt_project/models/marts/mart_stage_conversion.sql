@@ -8,6 +8,7 @@ counted as (
         cohort_month,
         original_source,
         segment,
+        cast(sum(coalesce(opportunity_amount, 0)) as decimal(18, 2)) as pipeline_amount,
         count(*) as leads,
         count(case when is_mql then 1 end) as mqls,
         count(case when routed_at is not null then 1 end) as routed,
@@ -16,8 +17,7 @@ counted as (
         count(case when reached_sql then 1 end) as sqls,
         count(case when is_opportunity then 1 end) as opportunities,
         count(case when is_mql and reached_sql then 1 end) as mqls_reaching_sql,
-        count(case when reached_sql and is_opportunity then 1 end) as sqls_with_opportunity,
-        cast(sum(coalesce(opportunity_amount, 0)) as decimal(18, 2)) as pipeline_amount
+        count(case when reached_sql and is_opportunity then 1 end) as sqls_with_opportunity
     from lifecycle
     group by cohort_month, original_source, segment
 )
