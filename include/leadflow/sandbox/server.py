@@ -24,7 +24,7 @@ def write_certificates(tls_dir: Path) -> tuple[Path, Path, Path]:
     ca_path, cert_path, key_path = tls_dir / "ca.pem", tls_dir / "server.pem", tls_dir / "server.key"
     if not (ca_path.exists() and cert_path.exists() and key_path.exists()):
         ca = trustme.CA()
-        server = ca.issue_cert("localhost", "127.0.0.1", "::1")
+        server = ca.issue_cert("localhost", "127.0.0.1", "::1", "sandbox")  # "sandbox": its compose service
         ca.cert_pem.write_to_path(str(ca_path))
         server.private_key_pem.write_to_path(str(key_path))
         server.cert_chain_pems[0].write_to_path(str(cert_path))
