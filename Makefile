@@ -54,11 +54,13 @@ demo: airflow-init
 lint: venv
 	$(BIN)/ruff check include dags tests
 	$(BIN)/ruff format --check include dags tests
-	cd dbt_project && ../$(BIN)/sqlfluff lint models --disable-progress-bar
+	mkdir -p $(AIRFLOW_HOME)
+	cd dbt_project && LEADFLOW_WORK_WAREHOUSE=$(AIRFLOW_HOME)/lint.duckdb ../$(BIN)/sqlfluff lint models --disable-progress-bar
 
 format: venv
 	$(BIN)/ruff check --fix include dags tests
-	cd dbt_project && ../$(BIN)/sqlfluff fix models --disable-progress-bar
+	mkdir -p $(AIRFLOW_HOME)
+	cd dbt_project && LEADFLOW_WORK_WAREHOUSE=$(AIRFLOW_HOME)/lint.duckdb ../$(BIN)/sqlfluff fix models --disable-progress-bar
 
 test: airflow-init lint
 	$(BIN)/pytest

@@ -1,0 +1,208 @@
+"""Write-audit-publish and alerting: integrity failures never reach BI; hygiene findings are
+published and people are told, over a real webhook and a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import duckdb
+import pytest
+from aiosmtpd.controller import Controller
+from conftest import dbt, extract_all, run_night, use_sandbox
+from leadflow import alerts, night
+from leadflow.sandbox.process import RunningSandbox, free_port
+from leadflow.settings import PROJECT_ROOT, paths
+from leadflow.timefmt import parse_instant
+
+AS_OF = "2026-06-30T23:00:00Z"
+
+
+class _Webhook(BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Webhook.received.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _Mailbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def channels(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[dict], _Mailbox]]:
+    _Webhook.received = []
+    server = HTTPServer(("127.0.0.1", 0), _Webhook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    mailbox = _Mailbox()
+    smtp_port = free_port()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LEADFLOW_SLACK",
+        json.dumps(
+            {"conn_type": "slackwebhook", "password": f"http://127.0.0.1:{server.server_port}/services/T0/B0/x"}
+        ),
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LEADFLOW_SMTP",
+        json.dumps(
+            {
+                "conn_type": "smtp",
+                "host": "127.0.0.1",
+                "port": smtp_port,
+                "extra": {
+                    "disable_ssl": True,
+                    "disable_tls": True,
+                    "to": "revops@example.com",
+                    "from_email": "leadflow@example.com",
+                },
+            }
+        ),
+    )
+    yield _Webhook.received, mailbox
+    server.shutdown()
+    smtp.stop()
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: RunningSandbox) -> Path:
+    sandbox.set_clock(AS_OF)
+    target = tmp_path / "wap.duckdb"
+    use_sandbox(monkeypatch, sandbox, target)
+    return target
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_hygiene_failures_publish_and_alert(warehouse: Path, channels) -> None:
+    webhook, mailbox = channels
+    run_night("2026-06-20T23:00:00Z")
+    quality = night.audit()
+    run_night(AS_OF)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        failing = dict(
+            con.execute("""select control_name, failing_rate from marts.mart_data_quality
+                                      where run_as_of = (select max(run_as_of) from marts.mart_data_quality)
+                                        and status = 'fail'""").fetchall()
+        )
+    assert failing, "the generated fixture has findings"
+    assert night.alert_on_findings(quality) == ["slack", "email"]
+    text = webhook[-1]["text"]
+    body = (
+        mailbox.messages[-1].get_payload(decode=True).decode()
+        if not mailbox.messages[-1].is_multipart()
+        else mailbox.messages[-1].get_payload()[0].get_payload(decode=True).decode()
+    )
+    for control, rate in failing.items():
+        assert control in text and control in body
+        assert f"{rate:.1%}" in text
+    assert "since the previous run" in text
+    assert "Data docs:" in text
+    assert mailbox.messages[-1]["To"] == "revops@example.com"
+
+
+def test_integrity_failure_keeps_yesterday_published_and_alerts(warehouse: Path, channels) -> None:
+    webhook, _ = channels
+    run_night(AS_OF)
+    before = _digest(warehouse)
+    work = paths().work_warehouse
+    with duckdb.connect(str(work)) as con:  # a bug drops leads between raw and staging
+        con.execute(
+            "delete from staging.stg_salesforce__leads where lead_id in "
+            "(select lead_id from staging.stg_salesforce__leads limit 3)"
+        )
+    with pytest.raises(night.IntegrityError, match="raw_reconciliation"):
+        night.audit()
+    assert _digest(warehouse) == before
+    alerts.TaskFailureAlert().notify(
+        {
+            "ti": _TaskInstance("audit"),
+            "run_id": "scheduled__x",
+            "exception": "not publishing: integrity.raw_reconciliation",
+        }
+    )
+    assert "audit failed" in webhook[-1]["text"] and "raw_reconciliation" in webhook[-1]["text"]
+
+
+def test_duplicate_key_fails_the_build_and_nothing_is_published(warehouse: Path) -> None:
+    run_night(AS_OF)
+    before = _digest(warehouse)
+    work = paths().work_warehouse
+    with duckdb.connect(str(work)) as con:  # a lead id arrives under a second record key
+        con.execute("""insert into raw_salesforce.lead
+                       select 'dup-' || record_id, record_version, payload, _run_id, _loaded_at
+                       from raw_salesforce.lead limit 1""")
+    result = dbt(["build"], work, AS_OF)
+    assert result.returncode != 0
+    assert "unique_stg_salesforce__leads_lead_id" in result.stdout
+    assert _digest(warehouse) == before
+
+
+class _TaskInstance:
+    def __init__(self, task_id: str) -> None:
+        self.dag_id, self.task_id, self.try_number = "leadflow_nightly", task_id, 1
+
+
+def test_threshold_in_the_seed_changes_the_verdict(warehouse: Path, tmp_path: Path) -> None:
+    run_night(AS_OF)
+    work = paths().work_warehouse
+
+    def verdict() -> tuple[str, bool]:
+        with duckdb.connect(str(work), read_only=True) as con:
+            status = con.execute("""select status from marts.mart_data_quality
+                                    where control_name = 'source_unknown'
+                                    order by run_as_of desc limit 1""").fetchall()[0][0]
+        gx = next(f for f in night.validate(work, paths().expectations).findings if f.control_name == "source_unknown")
+        return status, gx.success
+
+    before = verdict()
+    project = tmp_path / "dbt_project"
+    shutil.copytree(PROJECT_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    seed = project / "seeds" / "data_quality_controls.csv"
+    rows = list(csv.DictReader(seed.open()))
+    for row in rows:
+        if row["control_name"] == "source_unknown":
+            row["threshold"] = "0.0" if before == ("pass", True) else "0.9"
+    with seed.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=rows[0].keys())
+        writer.writeheader()
+        writer.writerows(rows)
+    result = dbt(["build", "--project-dir", str(project)], work, AS_OF)
+    assert result.returncode == 0, result.stdout[-2000:]
+    after = verdict()
+    assert before[0] == ("pass" if before[1] else "fail")
+    assert after == (("fail", False) if before == ("pass", True) else ("pass", True))
+
+
+def test_rerun_extracts_nothing_twice(warehouse: Path) -> None:
+    extract_all(parse_instant(AS_OF), "first")
+    with duckdb.connect(str(paths().work_warehouse), read_only=True) as con:
+        first = con.execute("select count(*) from raw_salesforce.lead").fetchall()[0][0]
+    extract_all(parse_instant(AS_OF), "second")
+    with duckdb.connect(str(paths().work_warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from raw_salesforce.lead").fetchall()[0][0] == first
+        duplicates = con.execute("""select count(*) from (select record_id, record_version
+                                    from raw_salesforce.lead group by 1, 2 having count(*) > 1)""").fetchall()
+    assert duplicates[0][0] == 0
