@@ -16,7 +16,7 @@ from pathlib import Path
 
 from airflow.sdk import Asset, chain, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, TestBehavior
+from cosmos.constants import ExecutionMode, InvocationMode, TestBehavior, TestIndirectSelection
 from leadflow import night
 from leadflow.alerts import failure_notifiers
 from leadflow.fixtures import MARKETO_OBJECTS, SALESFORCE_OBJECTS
@@ -84,6 +84,8 @@ def leadflow_nightly() -> None:
             execution_mode=ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.SUBPROCESS,
             dbt_executable_path=DBT,
+            # a test runs with the last of its parents to be built (e.g. relationships)
+            test_indirect_selection=TestIndirectSelection.BUILDABLE,
         ),
         render_config=RenderConfig(test_behavior=TestBehavior.BUILD),
         operator_args={

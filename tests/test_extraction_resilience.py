@@ -1,0 +1,156 @@
+"""Extraction on the nights that go wrong: faults, a killed worker, bad records, schema drift."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import check_marts, reference, run_night, use_sandbox
+from leadflow.extract.validate import MAX_TEXT, problem
+from leadflow.sandbox.process import RunningSandbox, running_sandbox
+from leadflow.settings import paths
+
+AS_OF = "2026-06-30T23:00:00Z"
+
+
+def _no_duplicate_versions(work: Path) -> None:
+    with duckdb.connect(str(work), read_only=True) as con:
+        tables = con.execute("""select table_schema || '.' || table_name from information_schema.tables
+                                where table_schema in ('raw_salesforce', 'raw_marketo')""").fetchall()
+        for (table,) in tables:
+            duplicates = con.execute(f"""select count(*) from (select record_id, record_version from {table}
+                                         group by 1, 2 having count(*) > 1)""").fetchall()[0][0]
+            assert duplicates == 0, table
+
+
+@pytest.fixture
+def night_on(sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunningSandbox:
+    sandbox.set_clock(AS_OF)
+    use_sandbox(monkeypatch, sandbox, tmp_path / "w.duckdb")
+    yield sandbox
+    sandbox.admin("faults", {"spec": ""})
+
+
+@pytest.mark.parametrize("fault", ["429:0.15", "503:0.15", "slow:0.1", "expire:0.1", "drop:0.1", "limit:0.1"])
+def test_each_fault_ends_in_the_reference_counts(
+    fault: str, night_on: RunningSandbox, generated_fixture: Path, tmp_path: Path
+) -> None:
+    night_on.admin("faults", {"spec": fault, "seed": 11, "slow_seconds": 0.3})
+    run_night(AS_OF)
+    injected = night_on.admin("faults")["injected"][fault.split(":")[0]]
+    assert injected > 0
+    result = check_marts(tmp_path / "w.duckdb", reference(generated_fixture, AS_OF), tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    _no_duplicate_versions(paths().work_warehouse)
+
+
+def test_worker_killed_mid_load_then_rerun(night_on: RunningSandbox, generated_fixture: Path, tmp_path: Path) -> None:
+    night_on.admin("faults", {"spec": "slow:0.6", "seed": 3, "slow_seconds": 0.25})
+    script = (
+        "from conftest import extract_all; from leadflow.timefmt import parse_instant; "
+        f"extract_all(parse_instant('{AS_OF}'), 'killed')"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).parent)
+    deadline = time.monotonic() + 120
+    while not paths().work_warehouse.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(4)  # some objects committed, the worker is in the middle of a page
+    assert worker.poll() is None, "the worker finished before it could be killed"
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    with duckdb.connect(str(paths().work_warehouse), read_only=True) as con:
+        partial = con.execute("select count(*) from raw_meta.watermarks").fetchall()[0][0]
+    assert partial < 11, "the kill came after every object was done"
+    night_on.admin("faults", {"spec": ""})
+    run_night(AS_OF, run_id="rerun")
+    result = check_marts(tmp_path / "w.duckdb", reference(generated_fixture, AS_OF), tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    _no_duplicate_versions(paths().work_warehouse)
+
+
+def _bad_fixture(source: Path, target: Path) -> dict[str, str]:
+    shutil.copytree(source, target)
+    leads = target / "salesforce" / "Lead.jsonl"
+    template = json.loads(leads.read_text(encoding="utf-8").splitlines()[0])
+    bad = {
+        "00Qbad000000000001": ({"MQL_Date__c": "31/02/2026 25:00"}, "MQL_Date__c: unparseable datetime"),
+        "00Qbad000000000002": ({"NumberOfEmployees": "fifty"}, "NumberOfEmployees: expected integer"),
+        "00Qbad000000000003": ({"Company": "x" * (MAX_TEXT + 1)}, "Company: oversized text"),
+        None: ({"LastName": "No Id"}, "missing Id"),
+    }
+    with leads.open("a", encoding="utf-8") as handle:
+        for lead_id, (change, _) in bad.items():
+            handle.write(json.dumps({**template, "Id": lead_id, **change}) + "\n")
+        handle.write(json.dumps({**template, "Id": "00Qbad000000000004", "Status": "Working - Contacted"}) + "\n")
+    history = target / "salesforce" / "LeadHistory.jsonl"
+    first = history.read_text(encoding="utf-8").splitlines()[0]
+    with history.open("a", encoding="utf-8") as handle:
+        handle.write(first + "\n")
+    reasons = {str(k) if k else None: reason for k, (_, reason) in bad.items()}
+    reasons[json.loads(first)["Id"]] = "duplicate Id within one page"
+    return reasons
+
+
+def test_bad_records_are_quarantined_and_everything_else_loads(
+    generated_fixture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixture = tmp_path / "bad"
+    expected = _bad_fixture(generated_fixture, fixture)
+    warehouse = tmp_path / "bad.duckdb"
+    with running_sandbox(fixture, tmp_path / "tls", page_size=10000) as sandbox:
+        use_sandbox(monkeypatch, sandbox, warehouse)
+        run_night(AS_OF)
+    with duckdb.connect(str(paths().work_warehouse), read_only=True) as con:
+        quarantined = con.execute("select record_id, reason, payload, run_id from raw_meta.quarantine").fetchall()
+        loaded = {r for (r,) in con.execute("select record_id from raw_salesforce.lead").fetchall()}
+        loads = dict(con.execute("select object, quarantined from raw_meta.loads").fetchall())
+    assert len(quarantined) == len(expected)
+    for record_id, reason, payload, run_id in quarantined:
+        assert reason.startswith(expected[record_id]), (record_id, reason)
+        assert json.loads(payload) and run_id == "test"
+    assert loads["Lead"] == 4 and loads["LeadHistory"] == 1
+    assert "00Qbad000000000004" in loaded and not any(k in loaded for k in expected if k and k.startswith("00Qbad"))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        status = con.execute("select status from marts.fct_lead_lifecycle where lead_id = '00Qbad000000000004'")
+        assert status.fetchall() == [("Working - Contacted",)]
+
+
+def test_validator_flags_invalid_utf8_and_wrong_types() -> None:
+    types = {"Id": "id", "Name": "string", "IsActive": "boolean", "Amount": "currency"}
+    assert problem({"Id": "1", "Name": "ok\udc80"}, types, "Id", None) == "Name: invalid UTF-8"
+    assert problem({"Id": "1", "IsActive": "yes"}, types, "Id", None).startswith("IsActive: expected boolean")
+    assert problem({"Id": "1", "Amount": "12,50"}, types, "Id", None).startswith("Amount: expected number")
+    assert problem({"Id": "1", "Name": "Zoë 🚀 'quoted' \"x\" DROP TABLE"}, types, "Id", None) is None
+
+
+def test_schema_drift_added_then_removed_field(
+    night_on: RunningSandbox, generated_fixture: Path, tmp_path: Path
+) -> None:
+    try:
+        night_on.set_clock("2026-06-10T00:00:00Z")
+        run_night("2026-06-10T00:00:00Z")
+        night_on.admin("drift", {"object": "Lead", "add": {"Lead_Grade__c": "A"}})
+        night_on.set_clock("2026-06-20T00:00:00Z")
+        run_night("2026-06-20T00:00:00Z")
+        night_on.admin("drift", {"object": "Lead", "remove": ["Title"]})
+        night_on.set_clock(AS_OF)
+        run_night(AS_OF)
+    finally:
+        night_on.admin("drift", {"object": "Lead"})
+    with duckdb.connect(str(paths().work_warehouse), read_only=True) as con:
+        changes = con.execute("select field, change from raw_meta.schema_changes where object = 'Lead'").fetchall()
+        graded = con.execute("""select count(*) from raw_salesforce.lead
+                                where payload ->> 'Lead_Grade__c' = 'A'""").fetchall()[0][0]
+        untitled = con.execute("""select count(*) from staging.stg_salesforce__leads
+                                  where title is null""").fetchall()[0][0]
+    assert ("Lead_Grade__c", "added") in changes and ("Title", "removed") in changes
+    assert graded > 0 and untitled > 0
+    result = check_marts(tmp_path / "w.duckdb", reference(generated_fixture, AS_OF), tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
