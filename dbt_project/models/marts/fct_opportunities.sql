@@ -27,5 +27,5 @@ select
         or {{ normalised_source('opportunities.lead_source', 'aliases.canonical_source') }} = 'Unknown'
     ) as is_missing_evidence
 from opportunities
-left join {{ ref('source_aliases') }} as aliases
+left join {{ ref('stg_policy__source_aliases') }} as aliases
     on {{ alias_key('opportunities.lead_source') }} = aliases.source_alias
