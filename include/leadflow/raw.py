@@ -7,6 +7,9 @@ the record as the API returned it (``payload``, JSON) plus the columns the loade
   re-loading a page adds nothing (idempotent, so a retried or resumed night never duplicates);
 * ``_run_id``, ``_loaded_at``: which night brought it.
 
+``<object>_current`` is a view of each record's latest version received (for ad-hoc reading;
+the dbt staging models apply the run's as-of time themselves).
+
 ``raw_meta.watermarks`` keeps each object's high-water mark, written in the same transaction
 as the page it covers, so a watermark never runs ahead of committed data.
 ``raw_meta.quarantine`` keeps every record that could not be loaded, with the reason.
@@ -104,6 +107,12 @@ class RawStore:
                     _run_id varchar not null,
                     _loaded_at timestamp not null
                 )"""
+        )
+        self.con.execute(
+            f"""create view if not exists {table_for(obj)}_current as
+                select * from {table_for(obj)}
+                qualify row_number() over (
+                    partition by record_id order by record_version desc, _loaded_at desc) = 1"""
         )
 
     def watermark(self, obj: FixtureObject) -> str | None:

@@ -1,12 +1,68 @@
 -- One row per lead and stage reached, with where the timestamp came from, so a manager can
 -- audit why a record moved. A lead that reached SQL with no SQL date (status or conversion
 -- only) has an `sql` event with a null `entered_at` and evidence 'status only'.
-with stages as (
+--
+-- Incremental: a night rebuilds the events of the leads touched since the previous build (a
+-- new lead version, history row, task or opportunity change); leads that left the universe
+-- are removed by the post-hook. Replaying an earlier night rebuilds everything.
+{{ config(
+    materialized='incremental',
+    unique_key='lead_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook="delete from {{ this }} where lead_id not in (select lead_id from {{ ref('fct_lead_lifecycle') }})"
+) }}
+
+-- depends_on: {{ ref('stg_salesforce__leads') }}
+-- depends_on: {{ ref('stg_salesforce__lead_history') }}
+-- depends_on: {{ ref('stg_salesforce__tasks') }}
+-- depends_on: {{ ref('stg_salesforce__opportunities') }}
+-- depends_on: {{ ref('int_leads') }}
+
+{% set previous_as_of = none %}
+{% if is_incremental() and execute %}
+    {% if 'built_as_of' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+        {% set previous_as_of = run_query('select max(built_as_of) from ' ~ this).columns[0].values()[0] %}
+    {% endif %}
+{% endif %}
+{% set since = "cast('" ~ previous_as_of ~ "' as timestamp)" if previous_as_of else none %}
+
+with touched as (
+    {% if since %}
+        select lead_id from {{ ref('stg_salesforce__leads') }}
+        where system_modstamp > {{ since }}
+        union
+        select lead_id from {{ ref('stg_salesforce__lead_history') }}
+        where created_at > {{ since }}
+        union
+        select who_id as lead_id from {{ ref('stg_salesforce__tasks') }}
+        where system_modstamp > {{ since }}
+        union
+        select leads.lead_id
+        from {{ ref('stg_salesforce__leads') }} as leads
+        inner join {{ ref('stg_salesforce__opportunities') }} as opportunities
+            on leads.converted_opportunity_id = opportunities.opportunity_id
+        where opportunities.system_modstamp > {{ since }}
+    {% else %}
+        select lead_id from {{ ref('int_leads') }}
+    {% endif %}
+),
+
+stages as (
     select * from {{ ref('int_lead_stages') }}
+    where
+        lead_id in (select touched.lead_id from touched)
+        {% if since %} and {{ as_of_timestamp() }} >= {{ since }} {% endif %}
+    {% if since %}
+        union all
+        select * from {{ ref('int_lead_stages') }}
+        where {{ as_of_timestamp() }} < {{ since }}
+    {% endif %}
 ),
 
 lifecycle as (
     select * from {{ ref('fct_lead_lifecycle') }}
+    where lead_id in (select stages.lead_id from stages)
 ),
 
 events as (
@@ -80,5 +136,6 @@ select
     lead_id,
     stage,
     entered_at,
-    evidence
+    evidence,
+    {{ as_of_timestamp() }} as built_as_of
 from events
