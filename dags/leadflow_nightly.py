@@ -14,16 +14,16 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from airflow.sdk import Asset, chain, dag, task
+from airflow.sdk import chain, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, TestBehavior, TestIndirectSelection
 from leadflow import night
 from leadflow.alerts import failure_notifiers
+from leadflow.assets import PUBLISHED_MARTS
 from leadflow.fixtures import MARKETO_OBJECTS, SALESFORCE_OBJECTS
 from leadflow.settings import paths
 
 WAREHOUSE_POOL = "leadflow_warehouse"
-PUBLISHED_MARTS = Asset("leadflow://warehouse/marts")
 WHERE = paths()
 DBT = shutil.which("dbt", path=str(Path(sys.executable).parent)) or shutil.which("dbt") or "dbt"
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from leadflow.generator import generate
+from leadflow.report.packet import build_packet
 from leadflow.sandbox.process import running_sandbox
 from leadflow.settings import PROJECT_ROOT
 from leadflow.timefmt import parse_instant
@@ -87,5 +88,22 @@ def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
         print(f"leadflow_nightly failed (exit {code}); the end of its log:", file=sys.stderr)
         print("\n".join(log_file.read_text().splitlines()[-40:]), file=sys.stderr)
         return code
-    print_summary(reports / "last_run.json", log_file)
+    # the packet DAG runs on the published-marts Asset under a scheduler; `dags test` runs one DAG
+    env_packet = {**os.environ, "LEADFLOW_WAREHOUSE": str(warehouse), "LEADFLOW_REPORTS_DIR": str(reports)}
+    packet = (
+        subprocess.run(
+            [sys.executable, "-c", "from leadflow import night; print(night.build_review_packet())"],
+            env=env_packet,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    summary_path = reports / "last_run.json"
+    summary = json.loads(summary_path.read_text())
+    summary["review_packet"] = packet
+    summary_path.write_text(json.dumps(summary, indent=2))
+    print_summary(summary_path, log_file)
     return 0

@@ -105,3 +105,11 @@ def alert_on_findings(quality: dict[str, Any]) -> list[str]:
     """One message per run naming the failing hygiene controls (published, so people act on them)."""
     message = alerts.quality_message(paths().warehouse, quality.get("data_docs"))
     return alerts.send(*message) if message else []
+
+
+def build_review_packet() -> str:
+    """The monthly review packet from the published marts (after each publish)."""
+    from leadflow.report.packet import build_packet
+
+    where = paths()
+    return str(build_packet(where.warehouse, where.reports))
