@@ -156,11 +156,12 @@ def build_packet(warehouse: Path, out_dir: Path, month: date | None = None) -> P
         index="original_source", columns="segment", values="leads", aggfunc="sum", fill_value=0
     )
     acceptance = this_month.groupby("original_source")[["routed", "accepted", "rejected"]].sum()
-    acceptance["acceptance_rate"] = acceptance.accepted / acceptance.routed.where(acceptance.routed > 0)
+    decided = acceptance.accepted + acceptance.rejected
+    acceptance["acceptance_rate"] = acceptance.accepted / decided.where(decided > 0)
     rejections = read_frame(
         warehouse,
         f"""
-        select rejection_reason, sum(rejections) as rejections from marts.mart_rejection_reasons
+        select rejection_reason, cast(sum(rejections) as bigint) as rejections from marts.mart_rejection_reasons
         where rejected_month = date '{month}' group by 1 order by 2 desc""",
     )
     total_rejections = max(int(rejections.rejections.sum()), 1)
@@ -178,6 +179,8 @@ def build_packet(warehouse: Path, out_dir: Path, month: date | None = None) -> P
         from marts.mart_sla_compliance as s left join marts.dim_owners as o on s.routed_owner_id = o.owner_id
         where s.mql_month = date '{month}' group by 1, 2 order by 1, 2""",
     )
+    counts = [c for c in sla.columns if c not in ("team", "owner_id")]
+    sla[counts] = sla[counts].fillna(0).astype("int64")
     by_team = sla.groupby("team")[
         ["mqls", "first_touch_met", "first_touch_breached", "decision_met", "decision_breached"]
     ].sum()

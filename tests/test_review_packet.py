@@ -1,0 +1,90 @@
+"""The review packet: built from the published marts, read by a person in a real browser."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import require_service, run_night, use_sandbox
+from leadflow import night
+from leadflow.sandbox.process import RunningSandbox
+
+AS_OF = "2026-06-30T23:00:00Z"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def packet(sandbox: RunningSandbox, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    monkeypatch = pytest.MonkeyPatch()
+    warehouse = tmp_path_factory.mktemp("packet") / "packet.duckdb"
+    sandbox.set_clock(AS_OF)
+    use_sandbox(monkeypatch, sandbox, warehouse)
+    run_night(AS_OF)
+    path = Path(night.build_review_packet())
+    monkeypatch.undo()
+    return path, warehouse
+
+
+def test_packet_has_the_review_sections_and_real_sample_ids(packet: tuple[Path, Path]) -> None:
+    path, warehouse = packet
+    assert path.name == "review-packet-2026-05.html"
+    html = path.read_text(encoding="utf-8")
+    for section in (
+        "volumes",
+        "acceptance",
+        "rejections",
+        "sla",
+        "conversion",
+        "evidence",
+        "pipeline",
+        "aging",
+        "quality",
+        "samples",
+    ):
+        assert f'<section id="{section}">' in html, section
+    for pattern in (
+        "High volume, low acceptance",
+        "High acceptance, low opportunity creation",
+        "Many duplicates",
+        "Source unknown",
+        "MQLs unworked past SLA",
+    ):
+        assert pattern in html
+    assert len(re.findall(r'<img class="chart"[^>]*src="data:image/png;base64,', html)) >= 4
+    sample_ids = set(re.findall(r'<td class="lead-id">(00Q\w+)</td>', html))
+    assert len(sample_ids) >= 10
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        known = {i for (i,) in con.execute("select lead_id from marts.fct_lead_lifecycle").fetchall()}
+    assert sample_ids <= known
+    assert "@" not in re.sub(r"<style.*?</style>", "", html, flags=re.S), "no e-mail addresses in the packet"
+
+
+def test_packet_renders_in_headless_chromium(packet: tuple[Path, Path], tmp_path: Path) -> None:
+    require_service("Chromium (Debian package chromium)", CHROMIUM is not None)
+    from playwright.sync_api import sync_playwright
+
+    path, _ = packet
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(path.as_uri())
+        drawn = page.evaluate("""() => [...document.querySelectorAll('img.chart')]
+                                      .map(img => img.complete && img.naturalWidth > 300 && img.naturalHeight > 100)""")
+        screenshot = tmp_path / "packet.png"
+        page.screenshot(path=str(screenshot), full_page=True)
+        browser.close()
+    assert len(drawn) >= 4 and all(drawn)
+    assert screenshot.stat().st_size > 50_000
