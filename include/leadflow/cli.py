@@ -48,7 +48,7 @@ def _quality_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -83,7 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     init = quality_commands.add_parser("init", help="(re)write suites and validation definitions")
     init.set_defaults(func=_quality_init)
 
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 
