@@ -133,8 +133,9 @@ def test_integrity_failure_keeps_yesterday_published_and_alerts(warehouse: Path,
             "delete from staging.stg_salesforce__leads where lead_id in "
             "(select lead_id from staging.stg_salesforce__leads limit 3)"
         )
-    with pytest.raises(night.IntegrityError, match="raw_reconciliation"):
+    with pytest.raises(night.IntegrityError, match="raw_reconciliation") as failure:
         night.audit()
+    assert "integrity.pipeline" in str(failure.value), "history rows of the dropped leads are orphans"
     assert _digest(warehouse) == before
     alerts.TaskFailureAlert().notify(
         {

@@ -82,6 +82,11 @@ SUITES: tuple[SuiteSpec, ...] = (
         (_check("ExpectColumnPairValuesToBeEqual", column_A="raw_records", column_B="staging_records"),),
     ),
     SuiteSpec(
+        "integrity.pipeline",
+        "intermediate.int_pipeline_integrity",
+        (_check("ExpectColumnValuesToBeBetween", column="failing", min_value=0, max_value=0),),
+    ),
+    SuiteSpec(
         "hygiene.fct_lead_lifecycle",
         "marts.fct_lead_lifecycle",
         (

@@ -58,7 +58,7 @@ class QualityReport:
 
 
 def _id_column(columns: list[str]) -> str | None:
-    for candidate in ("lead_id", "opportunity_id", "source_object"):
+    for candidate in ("lead_id", "opportunity_id", "source_object", "check_name"):
         if candidate in columns:
             return candidate
     return None
