@@ -52,7 +52,7 @@ stages as (
     select * from {{ ref('int_lead_stages') }}
     where
         lead_id in (select touched.lead_id from touched)
-        {% if since %} and {{ as_of_timestamp() }} >= {{ since }} {% endif %}
+    {% if since %} and {{ as_of_timestamp() }} >= {{ since }} {% endif %}
     {% if since %}
         union all
         select * from {{ ref('int_lead_stages') }}
