@@ -62,8 +62,16 @@ def _copy_raw(work: Path, database: str) -> None:
     """Mirror the raw layer of the DuckDB work warehouse into PostgreSQL (jsonb payloads)."""
     with duckdb.connect(str(work), read_only=True) as source, psycopg2.connect(dbname=database, **PG) as target:
         tables = source.execute("""select table_schema, table_name from information_schema.tables
-                                   where table_schema in ('raw_salesforce', 'raw_marketo')""").fetchall()
+                                   where table_schema in ('raw_salesforce', 'raw_marketo')
+                                     and table_type = 'BASE TABLE'""").fetchall()
         with target.cursor() as cur:
+            cur.execute("create schema raw_meta")
+            cur.execute("""create table raw_meta.loads (object text, run_id text, received integer, loaded integer,
+                           quarantined integer, loaded_at timestamp)""")
+            cur.executemany(
+                "insert into raw_meta.loads values (%s, %s, %s, %s, %s, %s)",
+                source.execute("select * from raw_meta.loads").fetchall(),
+            )
             for schema, table in tables:
                 cur.execute(f"create schema if not exists {schema}")
                 cur.execute(f"""create table {schema}."{table}" (record_id text, record_version text,

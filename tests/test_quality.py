@@ -96,11 +96,13 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_hygiene_failures_publish_and_alert(warehouse: Path, channels) -> None:
+def test_hygiene_failures_publish_and_alert(warehouse: Path, channels, sandbox: RunningSandbox) -> None:
     webhook, mailbox = channels
+    sandbox.set_clock("2026-06-20T23:00:00Z")
     run_night("2026-06-20T23:00:00Z")
-    quality = night.audit()
+    sandbox.set_clock(AS_OF)
     run_night(AS_OF)
+    quality = night.audit()
     with duckdb.connect(str(warehouse), read_only=True) as con:
         failing = dict(
             con.execute("""select control_name, failing_rate from marts.mart_data_quality

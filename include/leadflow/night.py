@@ -61,7 +61,9 @@ def audit() -> dict[str, Any]:
     report = validate(where.work_warehouse, where.expectations)
     summary = report.to_dict()
     if report.blocking:
-        names = ", ".join(f"{f.suite}:{f.expectation}:{f.column or f.control_name or ''}" for f in report.blocking)
+        names = ", ".join(
+            f"{f.suite}:{f.expectation}:{f.column or f.control_name or ''} {f.sample_ids}" for f in report.blocking
+        )
         raise IntegrityError(f"not publishing: {names}")
     return summary
 
