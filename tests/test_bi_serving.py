@@ -13,7 +13,7 @@ from conftest import run_night, use_sandbox
 from leadflow.sandbox.process import RunningSandbox
 
 READER = r"""
-import json, sys, time, duckdb
+import json, os, sys, time, duckdb
 path, mode, seconds, out = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
 held = duckdb.connect(path, read_only=True) if mode == "held" else None  # a dashboard's pooled connection
 seen, errors, deadline = [], [], time.monotonic() + seconds
@@ -29,8 +29,9 @@ while time.monotonic() < deadline:
         errors.append(repr(exc))
     if held is None or len(seen) < 2:
         time.sleep(0.05)
-    with open(out, "w") as handle:
+    with open(out + ".tmp", "w") as handle:  # replaced atomically: the reader may be stopped at any time
         json.dump({"seen": seen, "errors": errors}, handle)
+    os.replace(out + ".tmp", out)
 """
 
 
