@@ -8,7 +8,6 @@ Every task that writes the warehouse runs in the one-slot ``leadflow_warehouse``
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from datetime import UTC, datetime, timedelta
@@ -77,7 +76,7 @@ def leadflow_nightly() -> None:
         project_config=ProjectConfig(dbt_project_path=WHERE.dbt_project, install_dbt_deps=False),
         profile_config=ProfileConfig(
             profile_name="leadflow",
-            target_name=os.environ.get("LEADFLOW_DBT_TARGET", "duckdb"),
+            target_name=WHERE.dbt_target,
             profiles_yml_filepath=WHERE.dbt_project / "profiles.yml",
         ),
         execution_config=ExecutionConfig(
@@ -90,7 +89,8 @@ def leadflow_nightly() -> None:
         render_config=RenderConfig(test_behavior=TestBehavior.BUILD),
         operator_args={
             "vars": {"as_of": "{{ data_interval_end.isoformat() }}"},
-            "env": {"LEADFLOW_WORK_WAREHOUSE": str(WHERE.work_warehouse)},
+            "append_env": True,  # the warehouse settings (and any password) stay in the environment
+            "env": {"LEADFLOW_WORK_WAREHOUSE": str(WHERE.work_warehouse)} if WHERE.dbt_target == "duckdb" else {},
             "pool": WAREHOUSE_POOL,
         },
     )

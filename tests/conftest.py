@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from leadflow.settings import PROJECT_ROOT
+from leadflow.settings import PROJECT_ROOT, Location
 
 # Airflow runs from this checkout (as `make test` sets it up), quietly.
 os.environ.setdefault("AIRFLOW_HOME", str(PROJECT_ROOT / ".airflow"))
@@ -85,10 +85,11 @@ def extract_all(as_of: datetime, run_id: str) -> None:
         night.extract_marketo(obj.name, as_of, run_id)
 
 
-def dbt(
-    command: list[str], work: Path, as_of: str, target: str = "duckdb", extra_env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LEADFLOW_WORK_WAREHOUSE": str(work), "LEADFLOW_DBT_TARGET": target, **(extra_env or {})}
+def dbt(command: list[str], work: Location, as_of: str) -> subprocess.CompletedProcess:
+    """dbt on the work warehouse: a DuckDB file, or the PostgreSQL database of the environment."""
+    env = dict(os.environ)
+    if isinstance(work, Path):
+        env.update(LEADFLOW_WORK_WAREHOUSE=str(work), LEADFLOW_DBT_TARGET="duckdb")
     return subprocess.run(
         [str(BIN / "dbt"), *command, "--profiles-dir", ".", "--vars", json.dumps({"as_of": as_of})],
         cwd=PROJECT_ROOT / "dbt_project",

@@ -13,15 +13,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import duckdb
-
 from leadflow.extract import jobs
 from leadflow.extract.http import ApiCredentials
 from leadflow.extract.marketo import MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
 from leadflow.fixtures import MARKETO_OBJECTS, SALESFORCE_OBJECTS
 from leadflow.generator import generate
-from leadflow.raw import PageResult, RawStore
+from leadflow.raw import PageResult, open_raw_store
 from leadflow.sandbox.process import running_sandbox
 from leadflow.timefmt import parse_instant
 
@@ -39,8 +37,7 @@ def bench(leads: int, workdir: Path) -> dict[str, float]:
         salesforce, marketo = SalesforceClient(creds), MarketoClient(creds)
         total = PageResult()
         started = time.perf_counter()
-        with duckdb.connect(str(workdir / "bench.work.duckdb")) as con:
-            store = RawStore(con)
+        with open_raw_store(workdir / "bench.work.duckdb") as store:
             for obj in SALESFORCE_OBJECTS:
                 total.add(jobs.extract_salesforce_object(salesforce, store, obj, as_of, "bench"))
             by_name = {obj.name: obj for obj in MARKETO_OBJECTS}

@@ -15,7 +15,7 @@ from leadflow.extract.marketo import MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
 from leadflow.fixtures import MARKETO_OBJECTS, salesforce_object
 from leadflow.quality.validate import validate
-from leadflow.raw import RawStore
+from leadflow.raw import open_raw_store
 from leadflow.settings import paths
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,8 @@ class IntegrityError(RuntimeError):
 def extract_salesforce(object_name: str, as_of: datetime, run_id: str) -> dict[str, Any]:
     obj = salesforce_object(object_name)
     client = SalesforceClient(connections.credentials(connections.SALESFORCE_CONN_ID))
-    with warehouse.connect_work(paths().work_warehouse) as con:
-        result = jobs.extract_salesforce_object(client, RawStore(con), obj, as_of, run_id)
+    with open_raw_store(paths().work_warehouse) as store:
+        result = jobs.extract_salesforce_object(client, store, obj, as_of, run_id)
     log.info("%s: %s", object_name, result)
     return asdict(result)
 
@@ -40,8 +40,7 @@ def extract_marketo(object_name: str, as_of: datetime, run_id: str) -> dict[str,
     conn_id = connections.MARKETO_CONN_ID
     client = MarketoClient(connections.credentials(conn_id))
     history_start = connections.history_start(conn_id)
-    with warehouse.connect_work(paths().work_warehouse) as con:
-        store = RawStore(con)
+    with open_raw_store(paths().work_warehouse) as store:
         if object_name == "leads":
             result = jobs.extract_marketo_leads(client, store, obj, as_of, run_id, history_start)
         elif object_name == "activities":
@@ -70,7 +69,7 @@ def audit() -> dict[str, Any]:
 
 def publish() -> dict[str, int]:
     where = paths()
-    rows = warehouse.publish(where.work_warehouse, where.warehouse)
+    rows = warehouse.publish(where.work_warehouse, where.warehouse, where.reader_role)
     log.info("published %s: %s", where.warehouse, rows)
     return rows
 

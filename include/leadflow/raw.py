@@ -14,61 +14,77 @@ the dbt staging models apply the run's as-of time themselves).
 as the page it covers, so a watermark never runs ahead of committed data.
 ``raw_meta.quarantine`` keeps every record that could not be loaded, with the reason.
 Staging models read the JSON payload, so a field added at the source lands without a code change.
+
+The same layer is written to DuckDB (:class:`DuckDBRawStore`) or PostgreSQL
+(:class:`PostgresRawStore`); :func:`open_raw_store` picks one for a warehouse location.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
+import psycopg2.extensions
+from psycopg2.extras import execute_values
 
 from leadflow.fixtures import FixtureObject
+from leadflow.postgres import PostgresDatabase
+from leadflow.settings import Location
 
-META_DDL = """
-create schema if not exists raw_meta;
-create table if not exists raw_meta.watermarks (
-    object varchar primary key,
-    watermark varchar,
-    run_id varchar,
-    updated_at timestamp
-);
-create table if not exists raw_meta.quarantine (
-    object varchar,
-    record_id varchar,
-    reason varchar,
-    payload varchar,
-    run_id varchar,
-    quarantined_at timestamp
-);
-create table if not exists raw_meta.loads (
-    object varchar,
-    run_id varchar,
-    received integer,
-    loaded integer,
-    quarantined integer,
-    loaded_at timestamp
-);
-create table if not exists raw_meta.schema_changes (
-    object varchar,
-    field varchar,
-    change varchar,
-    run_id varchar,
-    seen_at timestamp
-);
-"""
+META_DDL = [
+    "create schema if not exists raw_meta",
+    """create table if not exists raw_meta.watermarks (
+        object varchar primary key,
+        watermark varchar,
+        run_id varchar,
+        updated_at timestamp
+    )""",
+    """create table if not exists raw_meta.quarantine (
+        object varchar,
+        record_id varchar,
+        reason varchar,
+        payload varchar,
+        run_id varchar,
+        quarantined_at timestamp
+    )""",
+    """create table if not exists raw_meta.loads (
+        object varchar,
+        run_id varchar,
+        received integer,
+        loaded integer,
+        quarantined integer,
+        loaded_at timestamp
+    )""",
+    """create table if not exists raw_meta.schema_changes (
+        object varchar,
+        field varchar,
+        change varchar,
+        run_id varchar,
+        seen_at timestamp
+    )""",
+]
+
+Version = tuple[str, str, dict[str, Any]]  # record_id, record_version, record
 
 
 def schema_for(obj: FixtureObject) -> str:
     return f"raw_{obj.system}"
 
 
-def table_for(obj: FixtureObject) -> str:
-    return f"{schema_for(obj)}.{obj.name.lower()}"
+def table_for(obj: FixtureObject, suffix: str = "") -> str:
+    return f'{schema_for(obj)}."{obj.name.lower()}{suffix}"'
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -90,110 +106,195 @@ class PageResult:
         self.quarantined += other.quarantined
 
 
-class RawStore:
-    """Writes pages of records into the raw layer of a DuckDB warehouse."""
+class RawStore(ABC):
+    """Writes pages of records into the raw layer of a warehouse (SQL with ``?`` parameters)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-        self.con.execute(META_DDL)
+    json_type = "json"
+    table_key = ""  # a table constraint on (record_id, record_version), where the engine needs one
+
+    def __init__(self) -> None:
+        with self._ddl():
+            for statement in META_DDL:
+                self._execute(statement)
+
+    @abstractmethod
+    def _execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple]:
+        """Run one statement; rows it returns, if any."""
+
+    @abstractmethod
+    def _insert_new_versions(self, obj: FixtureObject, versions: list[Version], run_id: str, now: datetime) -> int:
+        """Insert the versions not stored yet; how many were inserted."""
+
+    @contextmanager
+    def _ddl(self) -> Iterator[None]:
+        """Around schema changes (where concurrent extract tasks could race)."""
+        yield
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._execute("begin transaction")
+        try:
+            yield
+        except BaseException:
+            self._execute("rollback")
+            raise
+        self._execute("commit")
 
     def ensure_table(self, obj: FixtureObject) -> None:
-        self.con.execute(f"create schema if not exists {schema_for(obj)}")
-        self.con.execute(
-            f"""create table if not exists {table_for(obj)} (
-                    record_id varchar not null,
-                    record_version varchar not null,
-                    payload json not null,
-                    _run_id varchar not null,
-                    _loaded_at timestamp not null
-                )"""
-        )
-        self.con.execute(
-            f"""create view if not exists {table_for(obj)}_current as
-                select * from {table_for(obj)}
-                qualify row_number() over (
-                    partition by record_id order by record_version desc, _loaded_at desc) = 1"""
-        )
+        with self._ddl():
+            self._execute(f"create schema if not exists {schema_for(obj)}")
+            self._execute(
+                f"""create table if not exists {table_for(obj)} (
+                        record_id varchar not null,
+                        record_version varchar not null,
+                        payload {self.json_type} not null,
+                        _run_id varchar not null,
+                        _loaded_at timestamp not null
+                        {self.table_key}
+                    )"""
+            )
+            self._execute(
+                f"""create or replace view {table_for(obj, "_current")} as
+                    select record_id, record_version, payload, _run_id, _loaded_at
+                    from (
+                        select *, row_number() over (
+                            partition by record_id order by record_version desc, _loaded_at desc) as _rank
+                        from {table_for(obj)}
+                    ) as versions
+                    where _rank = 1"""
+            )
 
     def watermark(self, obj: FixtureObject) -> str | None:
-        rows = self.con.execute("select watermark from raw_meta.watermarks where object = ?", [obj.name]).fetchall()
+        rows = self._execute("select watermark from raw_meta.watermarks where object = ?", [obj.name])
         return rows[0][0] if rows else None
 
     def write_page(
         self,
         obj: FixtureObject,
-        records: Iterable[tuple[str, str, dict[str, Any]]],
+        records: Iterable[Version],
         rejected: Iterable[Rejected],
         run_id: str,
         watermark: str | None,
     ) -> PageResult:
         """Insert (record_id, record_version, record) triples not already stored, quarantine the
         rejected ones and move the watermark: all in one transaction."""
-        now = datetime.now(UTC).replace(tzinfo=None)
-        frame = pd.DataFrame(
-            [(rid, version, json.dumps(rec, ensure_ascii=False)) for rid, version, rec in records],
-            columns=["record_id", "record_version", "payload"],
-        )
-        bad = list(rejected)
-        result = PageResult(received=len(frame) + len(bad), quarantined=len(bad))
-        self.con.begin()
-        try:
-            if len(frame):
-                self.con.register("page_frame", frame)
-                inserted = self.con.execute(
-                    f"""insert into {table_for(obj)}
-                        select distinct on (p.record_id, p.record_version)
-                               p.record_id, p.record_version, p.payload::json, ?, ?
-                        from page_frame as p
-                        where not exists (
-                            select 1 from {table_for(obj)} as r
-                            where r.record_id = p.record_id and r.record_version = p.record_version
-                        )""",
-                    [run_id, now],
-                ).fetchall()
-                result.loaded = inserted[0][0]
-                self.con.unregister("page_frame")
+        now = _now()
+        versions, bad = list(records), list(rejected)
+        result = PageResult(received=len(versions) + len(bad), quarantined=len(bad))
+        with self._transaction():
+            if versions:
+                result.loaded = self._insert_new_versions(obj, versions, run_id, now)
             for item in bad:
-                self.con.execute(
+                self._execute(
                     "insert into raw_meta.quarantine values (?, ?, ?, ?, ?, ?)",
                     [obj.name, item.record_id, item.reason, item.payload, run_id, now],
                 )
             if watermark is not None:
-                self.con.execute(
+                self._execute(
                     """insert into raw_meta.watermarks values (?, ?, ?, ?)
                        on conflict (object) do update set watermark = excluded.watermark,
                            run_id = excluded.run_id, updated_at = excluded.updated_at""",
                     [obj.name, watermark, run_id, now],
                 )
-            self.con.commit()
-        except Exception:
-            self.con.rollback()
-            raise
         return result
 
     def record_load(self, obj: FixtureObject, run_id: str, result: PageResult) -> None:
-        self.con.execute(
+        self._execute(
             "insert into raw_meta.loads values (?, ?, ?, ?, ?, ?)",
-            [
-                obj.name,
-                run_id,
-                result.received,
-                result.loaded,
-                result.quarantined,
-                datetime.now(UTC).replace(tzinfo=None),
-            ],
+            [obj.name, run_id, result.received, result.loaded, result.quarantined, _now()],
         )
 
     def record_schema_change(self, obj: FixtureObject, field: str, change: str, run_id: str) -> None:
-        self.con.execute(
-            "insert into raw_meta.schema_changes values (?, ?, ?, ?, ?)",
-            [obj.name, field, change, run_id, datetime.now(UTC).replace(tzinfo=None)],
+        self._execute(
+            "insert into raw_meta.schema_changes values (?, ?, ?, ?, ?)", [obj.name, field, change, run_id, _now()]
         )
 
     def known_fields(self, obj: FixtureObject) -> set[str]:
         """Fields seen in the payloads of the latest load of ``obj`` (for drift detection)."""
-        try:
-            rows = self.con.execute(f"select payload from {table_for(obj)} order by _loaded_at desc limit 1").fetchall()
-        except duckdb.CatalogException:
+        rows = self._execute(f"select payload from {table_for(obj)} order by _loaded_at desc limit 1")
+        if not rows:
             return set()
-        return set(json.loads(rows[0][0])) if rows else set()
+        payload = rows[0][0]
+        return set(payload if isinstance(payload, dict) else json.loads(payload))
+
+
+class DuckDBRawStore(RawStore):
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        super().__init__()
+
+    def _execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple]:
+        result = self.con.execute(statement, parameters)
+        return result.fetchall() if result.description else []
+
+    def _insert_new_versions(self, obj: FixtureObject, versions: list[Version], run_id: str, now: datetime) -> int:
+        frame = pd.DataFrame(
+            [(rid, version, json.dumps(rec, ensure_ascii=False)) for rid, version, rec in versions],
+            columns=["record_id", "record_version", "payload"],
+        )
+        self.con.register("page_frame", frame)
+        try:
+            return self._execute(
+                f"""insert into {table_for(obj)}
+                    select distinct on (p.record_id, p.record_version)
+                           p.record_id, p.record_version, p.payload::json, ?, ?
+                    from page_frame as p
+                    where not exists (
+                        select 1 from {table_for(obj)} as r
+                        where r.record_id = p.record_id and r.record_version = p.record_version
+                    )""",
+                [run_id, now],
+            )[0][0]
+        finally:
+            self.con.unregister("page_frame")
+
+
+class PostgresRawStore(RawStore):
+    json_type = "jsonb"
+    table_key = ", primary key (record_id, record_version)"
+
+    def __init__(self, con: psycopg2.extensions.connection) -> None:
+        con.autocommit = True  # transactions are explicit
+        self.con = con
+        super().__init__()
+
+    def _execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple]:
+        with self.con.cursor() as cur:
+            cur.execute(statement.replace("?", "%s"), parameters or None)
+            return cur.fetchall() if cur.description else []
+
+    @contextmanager
+    def _ddl(self) -> Iterator[None]:
+        # parallel extract tasks may create the same schema at once: serialise schema changes
+        with self._transaction():
+            self._execute("select pg_advisory_xact_lock(hashtext('leadflow.raw ddl'))")
+            yield
+
+    def _insert_new_versions(self, obj: FixtureObject, versions: list[Version], run_id: str, now: datetime) -> int:
+        with self.con.cursor() as cur:
+            inserted = execute_values(
+                cur,
+                f"""insert into {table_for(obj)} (record_id, record_version, payload, _run_id, _loaded_at)
+                    values %s on conflict do nothing returning 1""",
+                [(rid, version, json.dumps(rec, ensure_ascii=False), run_id, now) for rid, version, rec in versions],
+                page_size=len(versions),
+                fetch=True,
+            )
+        return len(inserted)
+
+
+@contextmanager
+def open_raw_store(location: Location) -> Iterator[RawStore]:
+    """The raw store of a work warehouse (a DuckDB file or a PostgreSQL database), closed after use."""
+    if isinstance(location, PostgresDatabase):
+        con = location.connect()
+        try:
+            yield PostgresRawStore(con)
+        finally:
+            con.close()
+        return
+    assert isinstance(location, Path)
+    location.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(location)) as con:
+        con.execute("set TimeZone = 'UTC'")
+        yield DuckDBRawStore(con)

@@ -1,10 +1,11 @@
-"""The two warehouse files and how the night moves between them (write-audit-publish).
+"""The work and published warehouses and how the night moves between them (write-audit-publish).
 
-The night writes only the *work* file (raw, staging, intermediate, marts). BI tools read only
-the *published* file, which holds the `marts` schema. Publishing copies the marts into a new
-file beside the published one and renames it over it: a reader holding the old file keeps
-reading a consistent old state, a new reader sees the new state, and nobody ever sees half a
-night. If a night fails before publishing, yesterday's published file is untouched.
+The night writes only the *work* warehouse (raw, staging, intermediate, marts). BI tools read
+only the *published* one, which holds the `marts` schema. With DuckDB (the default) they are two
+files: publishing copies the marts into a new file beside the published one and renames it over
+it, so a reader holding the old file keeps reading a consistent old state, a new reader sees the
+new state, and nobody ever sees half a night. If a night fails before publishing, yesterday's
+published file is untouched. With PostgreSQL they are two databases (:mod:`leadflow.postgres`).
 """
 
 from __future__ import annotations
@@ -15,19 +16,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from leadflow import postgres
+from leadflow.settings import Location
+
 MARTS = "marts"
 
 
-def connect_work(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
-    con.execute("set TimeZone = 'UTC'")
-    return con
-
-
-def read_frame(path: Path, sql: str) -> pd.DataFrame:
+def read_frame(location: Location, sql: str) -> pd.DataFrame:
     """Run a query over a read-only connection and return a DataFrame (the connection is closed)."""
-    with duckdb.connect(str(path), read_only=True) as con:
+    if isinstance(location, postgres.PostgresDatabase):
+        return postgres.read_frame(location, sql)
+    with duckdb.connect(str(location), read_only=True) as con:
         return con.execute(sql).df()
 
 
@@ -41,9 +40,13 @@ def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> l
     return [name for (name,) in rows]
 
 
-def publish(work: Path, published: Path) -> dict[str, int]:
-    """Copy every table of the work file's `marts` schema into the published file, atomically.
+def publish(work: Location, published: Location, reader_role: str | None = None) -> dict[str, int]:
+    """Copy every table of the work warehouse's `marts` schema into the published one, atomically.
     Returns rows per mart."""
+    if isinstance(work, postgres.PostgresDatabase) and isinstance(published, postgres.PostgresDatabase):
+        return postgres.publish(work, published, reader_role)
+    if not (isinstance(work, Path) and isinstance(published, Path)):
+        raise TypeError("the work and published warehouses must be both files or both databases")
     published.parent.mkdir(parents=True, exist_ok=True)
     staging = published.with_name(f".{published.name}.publishing")
     staging.unlink(missing_ok=True)
