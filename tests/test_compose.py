@@ -1,20 +1,41 @@
-"""docker-compose.yml is valid Compose and everything it names exists (no Docker engine runs here)."""
+"""docker-compose.yml is valid Compose and everything it names exists (no Docker engine runs here).
+
+Both shapes are checked: the single-machine default (.env.example) and the scale-out profile
+(.env.example + .env.scale-out, profile `scale-out`).
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 
+import pytest
 import yaml
 from compose_spec import PyCompose
+from leadflow.postgres import PostgresDatabase
 from leadflow.settings import PROJECT_ROOT
 
 VARIABLE = re.compile(r"\$\$|\$\{(\w+)(:-([^}]*))?\}")
+AIRFLOW_SERVICES = ["airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"]
+SHAPES = {"single-machine": ([".env.example"], set()), "scale-out": ([".env.example", ".env.scale-out"], {"scale-out"})}
 
 
-def _env_example() -> dict[str, str]:
-    lines = (PROJECT_ROOT / ".env.example").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+def _env_example(*files: str) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for name in files or (".env.example",):
+        lines = (PROJECT_ROOT / name).read_text().splitlines()
+        env.update(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    return env
+
+
+def _active(spec: dict, profiles: set[str]) -> dict[str, dict]:
+    """The services `docker compose --profile ...` starts."""
+    return {
+        name: service
+        for name, service in spec["services"].items()
+        if not service.get("profiles") or profiles & set(service["profiles"])
+    }
 
 
 def _interpolated(env: dict[str, str]) -> tuple[dict, set[str]]:
@@ -31,8 +52,10 @@ def _interpolated(env: dict[str, str]) -> tuple[dict, set[str]]:
     return yaml.safe_load(text), used
 
 
-def test_compose_file_is_valid_against_the_compose_specification() -> None:
-    spec, _ = _interpolated(_env_example())
+@pytest.mark.parametrize("shape", SHAPES)
+def test_compose_file_is_valid_against_the_compose_specification(shape: str) -> None:
+    files, profiles = SHAPES[shape]
+    spec, _ = _interpolated(_env_example(*files))
     compose = PyCompose.from_json(json.dumps(spec))
     assert {
         "postgres",
@@ -43,7 +66,50 @@ def test_compose_file_is_valid_against_the_compose_specification() -> None:
         "airflow-triggerer",
         "sandbox",
         "metabase",
+        "redis",
+        "airflow-worker",
+        "warehouse-db",
     } <= set(compose.service_names())
+    active = _active(spec, profiles)
+    for name, service in active.items():  # what a shape starts depends only on what it starts
+        for needed, condition in service.get("depends_on", {}).items():
+            assert needed in active or condition.get("required") is False, (shape, name, needed)
+
+
+def test_single_machine_shape_is_local_executor_on_duckdb() -> None:
+    spec, _ = _interpolated(_env_example())
+    assert not {"redis", "airflow-worker", "warehouse-db"} & set(_active(spec, set()))
+    for name in AIRFLOW_SERVICES:
+        env = spec["services"][name]["environment"]
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor" and env["LEADFLOW_DBT_TARGET"] == "duckdb", name
+    assert "leadflow_warehouse 1 " in spec["services"]["airflow-init"]["command"][1]
+
+
+def test_scale_out_shape_is_celery_on_the_postgres_warehouse(monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadflow.settings import paths
+
+    spec, _ = _interpolated(_env_example(".env.example", ".env.scale-out"))
+    active = _active(spec, {"scale-out"})
+    assert {"redis", "airflow-worker", "warehouse-db"} <= set(active)
+    database = active["warehouse-db"]["environment"]
+    for name in [*AIRFLOW_SERVICES, "airflow-worker"]:
+        env = active[name]["environment"]
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://:@redis:6379/"), name
+        for key, value in env.items():  # the night's settings, as a worker reads them
+            if key.startswith("LEADFLOW_"):
+                monkeypatch.setenv(key, str(value))
+        where = paths()
+        assert isinstance(where.work_warehouse, PostgresDatabase) and isinstance(where.warehouse, PostgresDatabase)
+        assert where.work_warehouse.host == "warehouse-db" and where.dbt_target == "postgres"
+        assert where.work_warehouse.dbname == database["POSTGRES_DB"]
+        assert where.warehouse.dbname == database["LEADFLOW_PG_PUBLISHED_DATABASE"]
+        assert where.reader_role == database["LEADFLOW_PG_READER_ROLE"]
+        assert (where.work_warehouse.user, where.work_warehouse.password) == (
+            database["POSTGRES_USER"],
+            database["POSTGRES_PASSWORD"],
+        )
+    assert "leadflow_warehouse 8 " in active["airflow-init"]["command"][1]
 
 
 def test_invalid_compose_is_rejected() -> None:
@@ -82,13 +148,26 @@ def test_every_variable_path_and_image_exists() -> None:
             assert (PROJECT_ROOT / path).exists(), path
 
 
-def test_commands_are_airflow_and_leadflow_commands() -> None:
+def _is_airflow_command(words: list[str]) -> bool:
     from airflow.cli.cli_parser import get_parser
 
+    parser = get_parser()
+    for word in words:
+        choices = parser._subparsers._group_actions[0].choices if parser._subparsers else {}
+        if word not in choices:
+            return False
+        parser = choices[word]
+    return True
+
+
+def test_commands_are_airflow_and_leadflow_commands() -> None:
     spec, _ = _interpolated(_env_example())
-    airflow_commands = set(get_parser()._subparsers._group_actions[0].choices)
-    for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
-        assert spec["services"][name]["command"] in airflow_commands, name
+    for name in [*AIRFLOW_SERVICES, "airflow-worker"]:
+        assert _is_airflow_command(spec["services"][name]["command"].split()), name
+    assert not _is_airflow_command(["celery", "gardener"])
+    worker_check = spec["services"]["airflow-worker"]["healthcheck"]["test"][1]
+    module, attribute = re.search(r"--app (\S+)\.(\w+) ", worker_check).groups()
+    assert hasattr(importlib.import_module(module), attribute)
     sandbox = spec["services"]["sandbox"]
     assert sandbox["entrypoint"] == ["python", "-m", "leadflow.cli"]
     from leadflow.cli import build_parser

@@ -7,8 +7,10 @@ waiting for readers.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -21,7 +23,7 @@ from conftest import check_marts, reference, require_service, run_night, use_san
 from leadflow import night, postgres
 from leadflow.demo import nightly_env, run_nightly
 from leadflow.sandbox.process import RunningSandbox, running_sandbox
-from leadflow.settings import Paths, paths
+from leadflow.settings import PROJECT_ROOT, Paths, paths
 
 AS_OF = "2026-06-30T23:00:00Z"
 SERVER = {
@@ -213,3 +215,37 @@ def test_publish_swaps_without_waiting_for_readers(pg_warehouse: Paths) -> None:
     assert _sql(published, "select table_name from information_schema.tables where table_schema = 'marts'") == [
         ("mart_x",)
     ]
+
+
+@pytest.mark.postgres
+def test_compose_warehouse_init_gives_bi_the_published_marts_only(pg_warehouse: Paths) -> None:
+    """include/compose/warehouse-db-init.sh, as the warehouse-db container runs it, then a publish."""
+    work, published = pg_warehouse.work_warehouse, pg_warehouse.warehouse
+    role = f"leadflow_reader_{os.getpid()}"
+    with _admin().cursor() as cur:
+        cur.execute(f"drop database {published.dbname}")  # the script creates it
+        cur.execute(f"drop role if exists {role}")
+    env = {
+        **os.environ,
+        "PGHOST": work.host,
+        "PGPORT": str(work.port),
+        "POSTGRES_USER": work.user,
+        "POSTGRES_DB": work.dbname,
+        "LEADFLOW_PG_PUBLISHED_DATABASE": published.dbname,
+        "LEADFLOW_PG_READER_ROLE": role,
+        "LEADFLOW_PG_READER_PASSWORD": "reader-secret",
+    }
+    script = PROJECT_ROOT / "include" / "compose" / "warehouse-db-init.sh"
+    result = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    try:
+        _sql(work, "create schema marts; create table marts.mart_x as select 1 as night")
+        postgres.publish(work, published, role)
+        reader = dataclasses.replace(published, user=role, password="reader-secret")
+        assert postgres.read_frame(reader, "select night from marts.mart_x").night.tolist() == [1]
+        with pytest.raises(psycopg2.OperationalError, match="permission denied"):
+            dataclasses.replace(work, user=role).connect().close()
+    finally:
+        with _admin().cursor() as cur:
+            cur.execute(f"drop database if exists {published.dbname} with (force)")
+            cur.execute(f"drop role if exists {role}")

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import html
 import logging
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import BaseNotifier
 
 from leadflow import warehouse
+from leadflow.settings import Location
 
 log = logging.getLogger(__name__)
 SLACK_CONN_ID = "leadflow_slack"
@@ -65,7 +65,7 @@ def send(subject: str, text: str) -> list[str]:
     return delivered
 
 
-def quality_message(published: Path, data_docs: str | None) -> tuple[str, str] | None:
+def quality_message(published: Location, data_docs: str | None) -> tuple[str, str] | None:
     """Subject and text for the latest run's failing controls, or None when all pass."""
     history = warehouse.read_frame(
         published,

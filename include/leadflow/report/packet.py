@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
+from leadflow.settings import Location  # noqa: E402
 from leadflow.warehouse import read_frame  # noqa: E402
 
 YOUNG_COHORT_DAYS = 90  # a cohort younger than this has not had time to convert
@@ -56,7 +57,7 @@ def _table(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, border=0, classes="data", na_rep="-", float_format=lambda v: f"{v:,.2f}")
 
 
-def _samples(warehouse: Path, where: str, reason: str) -> list[dict[str, Any]]:
+def _samples(warehouse: Location, where: str, reason: str) -> list[dict[str, Any]]:
     frame = read_frame(
         warehouse,
         f"""
@@ -74,7 +75,7 @@ def _samples(warehouse: Path, where: str, reason: str) -> list[dict[str, Any]]:
     return frame.astype(object).where(frame.notna(), "-").to_dict(orient="records")
 
 
-def _patterns(warehouse: Path, month: date) -> list[Pattern]:
+def _patterns(warehouse: Location, month: date) -> list[Pattern]:
     by_source = read_frame(
         warehouse,
         f"""
@@ -134,7 +135,27 @@ def _patterns(warehouse: Path, month: date) -> list[Pattern]:
     ]
 
 
-def build_packet(warehouse: Path, out_dir: Path, month: date | None = None) -> Path:
+def _stage_aging(warehouse: Location) -> pd.DataFrame:
+    """Open leads by their latest stage, and the median days since they entered it."""
+    latest = read_frame(
+        warehouse,
+        """
+        with open_leads as (
+            select e.lead_id, e.stage, e.entered_at,
+                   row_number() over (partition by e.lead_id order by e.entered_at desc nulls last) as latest
+            from marts.fct_lifecycle_events as e
+            inner join marts.fct_lead_lifecycle as l on e.lead_id = l.lead_id
+            where l.is_open_lead
+        )
+        select lead_id, stage, entered_at, (select max(created_at) from marts.fct_lead_lifecycle) as data_as_of
+        from open_leads where latest = 1""",
+    )
+    latest["days"] = (latest.data_as_of.dt.normalize() - latest.entered_at.dt.normalize()).dt.days
+    aging = latest.groupby("stage").agg(open_leads=("lead_id", "size"), median_days_in_stage=("days", "median"))
+    return aging.round().reset_index().sort_values("open_leads", ascending=False)
+
+
+def build_packet(warehouse: Location, out_dir: Path, month: date | None = None) -> Path:
     """Write ``review-packet-YYYY-MM.html`` for ``month`` (default: the last complete month)."""
     latest = read_frame(warehouse, "select max(run_as_of) as t from marts.mart_data_quality")
     as_of = pd.Timestamp(latest.t[0]).date()
@@ -197,21 +218,7 @@ def build_packet(warehouse: Path, out_dir: Path, month: date | None = None) -> P
         select original_source, sum(pipeline_amount) as pipeline, sum(won_amount) as won
         from marts.mart_source_pipeline where cohort_month = date '{month}' group by 1 order by 2 desc""",
     )
-    aging = read_frame(
-        warehouse,
-        """
-        with open_leads as (
-            select e.lead_id, e.stage, e.entered_at,
-                   row_number() over (partition by e.lead_id order by e.entered_at desc nulls last) as latest
-            from marts.fct_lifecycle_events as e
-            inner join marts.fct_lead_lifecycle as l on e.lead_id = l.lead_id
-            where l.is_open_lead
-        )
-        select stage, count(*) as open_leads,
-               round(median(date_diff('day', entered_at, (select max(created_at) from marts.fct_lead_lifecycle))))
-                   as median_days_in_stage
-        from open_leads where latest = 1 group by 1 order by 2 desc""",
-    )
+    aging = _stage_aging(warehouse)
     quality = read_frame(
         warehouse,
         """
