@@ -3,7 +3,8 @@
 Extract each source object (one task each, retryable on its own), build the dbt project
 (one task per model, through Cosmos), audit the result with Great Expectations, and only then
 publish the marts that BI tools read. The run's as-of time is its data-interval end.
-Every task that writes the warehouse runs in the one-slot ``leadflow_warehouse`` pool.
+Every task that writes the warehouse runs in the ``leadflow_warehouse`` pool: one slot on DuckDB
+(one writer per file), more on the PostgreSQL warehouse of the scale-out shape.
 """
 
 from __future__ import annotations

@@ -11,8 +11,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+import psycopg2
 import pytest
-from leadflow.settings import PROJECT_ROOT, Location
+from leadflow.postgres import PostgresDatabase, read_frame
+from leadflow.settings import PROJECT_ROOT, Location, Paths, paths
 
 # Airflow runs from this checkout (as `make test` sets it up), quietly.
 os.environ.setdefault("AIRFLOW_HOME", str(PROJECT_ROOT / ".airflow"))
@@ -109,3 +112,65 @@ def run_night(as_of: str, run_id: str = "test") -> dict[str, int]:
     assert result.returncode == 0, result.stdout[-3000:]
     night.audit()
     return night.publish()
+
+
+PG_SERVER = {
+    "LEADFLOW_PG_HOST": os.environ.get("LEADFLOW_PG_HOST", "127.0.0.1"),
+    "LEADFLOW_PG_PORT": os.environ.get("LEADFLOW_PG_PORT", "5432"),
+    "LEADFLOW_PG_USER": os.environ.get("LEADFLOW_PG_USER", "postgres"),
+}
+
+
+def pg_admin(dbname: str = "postgres") -> psycopg2.extensions.connection:
+    """An autocommit connection to the local PostgreSQL server (trust auth)."""
+    con = psycopg2.connect(
+        host=PG_SERVER["LEADFLOW_PG_HOST"],
+        port=int(PG_SERVER["LEADFLOW_PG_PORT"]),
+        user=PG_SERVER["LEADFLOW_PG_USER"],
+        dbname=dbname,
+        connect_timeout=3,
+    )
+    con.autocommit = True
+    return con
+
+
+def _postgres_available() -> bool:
+    try:
+        pg_admin().close()
+        return True
+    except psycopg2.OperationalError:
+        return False
+
+
+@pytest.fixture
+def pg_warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[Paths]:
+    """Empty work and published databases, selected through the environment as in production."""
+    require_service("PostgreSQL", _postgres_available())
+    work, published = f"leadflow_work_{os.getpid()}", f"leadflow_{os.getpid()}"
+    admin = pg_admin()
+    with admin.cursor() as cur:
+        for name in (work, published):
+            cur.execute(f"drop database if exists {name} with (force)")
+            cur.execute(f"create database {name}")
+    for name, value in PG_SERVER.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("LEADFLOW_DBT_TARGET", "postgres")
+    monkeypatch.setenv("LEADFLOW_PG_DATABASE", work)
+    monkeypatch.setenv("LEADFLOW_PG_PUBLISHED_DATABASE", published)
+    yield paths()
+    with admin.cursor() as cur:
+        for name in (work, published):
+            cur.execute(f"drop database if exists {name} with (force)")
+    admin.close()
+
+
+def export_marts(database: PostgresDatabase, target: Path) -> None:
+    """Every published mart of a PostgreSQL warehouse copied into a DuckDB file (for check_marts)."""
+    tables = read_frame(database, "select table_name from information_schema.tables where table_schema = 'marts'")
+    with duckdb.connect(str(target)) as con:
+        con.execute("create schema marts")
+        for mart in tables.table_name:
+            frame = read_frame(database, f"select * from marts.{mart}")
+            con.register("frame", frame)
+            con.execute(f"create table marts.{mart} as select * from frame")
+            con.unregister("frame")

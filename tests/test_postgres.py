@@ -1,36 +1,28 @@
 """The scale-out shape: the warehouse on PostgreSQL (work and published databases), no local file.
 
-The night runs in Airflow with the dbt target switched to PostgreSQL and its marts agree with the
-reference; the same night on DuckDB gives the same marts; publishing swaps schemas without
-waiting for readers.
+The same night on PostgreSQL and on DuckDB gives the same marts; publishing swaps schemas without
+waiting for readers; the compose file's warehouse init gives BI the published marts only.
+(The scale-out night in Airflow on Celery workers is tests/test_scale_out.py.)
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import psycopg2
 import pytest
-from conftest import check_marts, reference, require_service, run_night, use_sandbox
-from leadflow import night, postgres
-from leadflow.demo import nightly_env, run_nightly
-from leadflow.sandbox.process import RunningSandbox, running_sandbox
+from conftest import pg_admin, run_night, use_sandbox
+from leadflow import postgres
+from leadflow.sandbox.process import RunningSandbox
 from leadflow.settings import PROJECT_ROOT, Paths, paths
 
 AS_OF = "2026-06-30T23:00:00Z"
-SERVER = {
-    "LEADFLOW_PG_HOST": os.environ.get("LEADFLOW_PG_HOST", "127.0.0.1"),
-    "LEADFLOW_PG_PORT": os.environ.get("LEADFLOW_PG_PORT", "5432"),
-    "LEADFLOW_PG_USER": os.environ.get("LEADFLOW_PG_USER", "postgres"),
-}
 MARTS = [
     "fct_lead_lifecycle",
     "fct_lifecycle_events",
@@ -43,57 +35,6 @@ MARTS = [
     "mart_source_pipeline",
     "mart_data_quality",
 ]
-
-
-def _admin() -> psycopg2.extensions.connection:
-    con = psycopg2.connect(
-        host=SERVER["LEADFLOW_PG_HOST"],
-        port=int(SERVER["LEADFLOW_PG_PORT"]),
-        user=SERVER["LEADFLOW_PG_USER"],
-        dbname="postgres",
-        connect_timeout=3,
-    )
-    con.autocommit = True
-    return con
-
-
-def _postgres_available() -> bool:
-    try:
-        _admin().close()
-        return True
-    except psycopg2.OperationalError:
-        return False
-
-
-@pytest.fixture
-def pg_warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[Paths]:
-    """Empty work and published databases, selected through the environment as in production."""
-    require_service("PostgreSQL", _postgres_available())
-    work, published = f"leadflow_work_{os.getpid()}", f"leadflow_{os.getpid()}"
-    admin = _admin()
-    with admin.cursor() as cur:
-        for name in (work, published):
-            cur.execute(f"drop database if exists {name} with (force)")
-            cur.execute(f"create database {name}")
-    for name, value in SERVER.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("LEADFLOW_DBT_TARGET", "postgres")
-    monkeypatch.setenv("LEADFLOW_PG_DATABASE", work)
-    monkeypatch.setenv("LEADFLOW_PG_PUBLISHED_DATABASE", published)
-    yield paths()
-    with admin.cursor() as cur:
-        for name in (work, published):
-            cur.execute(f"drop database if exists {name} with (force)")
-    admin.close()
-
-
-def _export_marts(database: postgres.PostgresDatabase, target: Path) -> None:
-    """The published marts as a DuckDB file, for the reference checker."""
-    with duckdb.connect(str(target)) as con:
-        con.execute("create schema marts")
-        for mart in MARTS:
-            frame = postgres.read_frame(database, f"select * from marts.{mart}")  # noqa: F841 (read by DuckDB)
-            con.execute(f"create table marts.{mart} as select * from frame")
 
 
 def _profile(read, mart: str, columns: list[tuple[str, str]]) -> list:
@@ -110,35 +51,6 @@ def _profile(read, mart: str, columns: list[tuple[str, str]]) -> list:
     )
     row = read(f"select {aggregates} from marts.{mart}")
     return [round(float(v), 4) if isinstance(v, (float, Decimal)) else v for v in row]
-
-
-@pytest.mark.postgres
-@pytest.mark.e2e
-def test_scale_out_night_in_airflow_matches_reference(
-    pg_warehouse: Paths, generated_fixture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    local_file = tmp_path / "unused.duckdb"
-    as_of = json.loads((generated_fixture / "manifest.json").read_text())["as_of"]
-    with running_sandbox(generated_fixture, tmp_path / "tls") as sandbox:
-        env = nightly_env(sandbox.airflow_connection(), local_file)
-        env["LEADFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
-        code = run_nightly(env, as_of, tmp_path / "dag.log")
-    log = (tmp_path / "dag.log").read_text()
-    assert code == 0, log[-4000:]
-    assert sandbox.client_secret not in log
-    assert not list(tmp_path.glob("*.duckdb")), "the scale-out night wrote a local warehouse file"
-
-    exported = tmp_path / "published-export.duckdb"
-    _export_marts(pg_warehouse.warehouse, exported)
-    result = check_marts(exported, reference(generated_fixture, as_of), tmp_path)
-    assert result.returncode == 0, result.stdout[-4000:]
-
-    summary = json.loads((tmp_path / "reports" / "last_run.json").read_text())
-    assert summary["warehouse"] == str(pg_warehouse.warehouse)
-    assert summary["rows"]["fct_lead_lifecycle"] > 0
-    monkeypatch.setenv("LEADFLOW_REPORTS_DIR", str(tmp_path / "reports"))
-    packet = Path(night.build_review_packet())  # what the Asset-scheduled DAG runs after the publish
-    assert packet.exists() and "<img" in packet.read_text()
 
 
 @pytest.mark.postgres
@@ -222,7 +134,7 @@ def test_compose_warehouse_init_gives_bi_the_published_marts_only(pg_warehouse: 
     """include/compose/warehouse-db-init.sh, as the warehouse-db container runs it, then a publish."""
     work, published = pg_warehouse.work_warehouse, pg_warehouse.warehouse
     role = f"leadflow_reader_{os.getpid()}"
-    with _admin().cursor() as cur:
+    with pg_admin().cursor() as cur:
         cur.execute(f"drop database {published.dbname}")  # the script creates it
         cur.execute(f"drop role if exists {role}")
     env = {
@@ -246,6 +158,6 @@ def test_compose_warehouse_init_gives_bi_the_published_marts_only(pg_warehouse: 
         with pytest.raises(psycopg2.OperationalError, match="permission denied"):
             dataclasses.replace(work, user=role).connect().close()
     finally:
-        with _admin().cursor() as cur:
+        with pg_admin().cursor() as cur:
             cur.execute(f"drop database if exists {published.dbname} with (force)")
             cur.execute(f"drop role if exists {role}")
