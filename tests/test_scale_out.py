@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ import redis
 from conftest import PG_SERVER, check_marts, export_marts, pg_admin, reference, require_service
 from leadflow.sandbox.process import free_port, running_sandbox
 from leadflow.settings import PROJECT_ROOT, Paths
+from leadflow.timefmt import parse_instant
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 CELERY = str(Path(sys.executable).parent / "celery")
@@ -38,12 +41,10 @@ def _redis_available() -> bool:
 @pytest.fixture
 def metadata_database() -> Iterator[str]:
     name = f"airflow_meta_{os.getpid()}"
-    with pg_admin().cursor() as cur:
-        cur.execute(f"drop database if exists {name} with (force)")
-        cur.execute(f"create database {name}")
+    _metadata("postgres", f"drop database if exists {name} with (force)")
+    _metadata("postgres", f"create database {name}")
     yield name
-    with pg_admin().cursor() as cur:
-        cur.execute(f"drop database if exists {name} with (force)")
+    _metadata("postgres", f"drop database if exists {name} with (force)")
 
 
 class Processes:
@@ -126,7 +127,7 @@ def test_the_night_runs_on_celery_workers_into_the_postgres_warehouse(
             _wait_for_dag(airflow)
             airflow.run(AIRFLOW, "dags", "unpause", "leadflow_nightly")
             airflow.run(AIRFLOW, "dags", "trigger", "leadflow_nightly", "--logical-date", as_of)
-            state = _wait_for_run(airflow)
+            state, night_as_of = _wait_for_run(airflow, metadata_database)
             # the compose file's worker healthcheck, against the running worker
             airflow.run(
                 CELERY,
@@ -140,20 +141,22 @@ def test_the_night_runs_on_celery_workers_into_the_postgres_warehouse(
             airflow.stop()
     assert state == "success", airflow.tail("scheduler") + airflow.tail("worker")
 
-    with pg_admin(metadata_database).cursor() as cur:
-        cur.execute("select count(*), count(*) filter (where status = 'SUCCESS') from celery_taskmeta")
-        through_celery, succeeded = cur.fetchall()[0]
-        cur.execute("select count(*) from task_instance where dag_id = 'leadflow_nightly'")
-        tasks = cur.fetchall()[0][0]
+    ((through_celery, succeeded),) = _metadata(
+        metadata_database, "select count(*), count(*) filter (where status = 'SUCCESS') from celery_taskmeta"
+    )
+    ((tasks,),) = _metadata(metadata_database, "select count(*) from task_instance where dag_id = 'leadflow_nightly'")
     assert through_celery == succeeded >= tasks > 20  # every task instance went through a Celery worker
 
     assert not local_file.exists() and not list(tmp_path.glob("*.duckdb")), "a task wrote a local warehouse file"
     exported = tmp_path / "published-export.duckdb"
     export_marts(pg_warehouse.warehouse, exported)
-    result = check_marts(exported, reference(generated_fixture, as_of), tmp_path)
-    assert result.returncode == 0, result.stdout[-4000:]
     summary = json.loads((tmp_path / "reports" / "last_run.json").read_text())
     assert summary["warehouse"] == str(pg_warehouse.warehouse)
+    # a manual run's data interval ends at the last 04:00 before it was triggered: that is its as-of
+    assert parse_instant(summary["as_of"]) == night_as_of
+    expected = reference(generated_fixture, f"{night_as_of.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}")
+    result = check_marts(exported, expected, tmp_path)
+    assert result.returncode == 0, result.stdout[-4000:]
     logs = [path.read_text(errors="replace") for path in tmp_path.rglob("*.log")]  # components' and tasks'
     assert len(logs) > 20 and not any(sandbox.client_secret in text for text in logs)
 
@@ -171,12 +174,21 @@ def _wait_for_dag(airflow: Processes, timeout: int = 300) -> None:
     raise AssertionError("the dag-processor did not parse leadflow_nightly: " + airflow.tail("dag-processor"))
 
 
-def _wait_for_run(airflow: Processes) -> str:
+def _metadata(database: str, query: str) -> list[tuple]:
+    with closing(pg_admin(database)) as con, con.cursor() as cur:
+        cur.execute(query)
+        return cur.fetchall() if cur.description else []
+
+
+def _wait_for_run(airflow: Processes, metadata_database: str) -> tuple[str, datetime]:
+    """The run's final state and its data-interval end (the night's as-of)."""
     deadline = time.monotonic() + RUN_TIMEOUT
     while time.monotonic() < deadline:
         airflow.alive()
-        runs = json.loads(airflow.run(AIRFLOW, "dags", "list-runs", "leadflow_nightly", "-o", "json") or "[]")
-        if runs and runs[0]["state"] in ("success", "failed"):
-            return runs[0]["state"]
+        runs = _metadata(
+            metadata_database, "select state, data_interval_end from dag_run where dag_id = 'leadflow_nightly'"
+        )
+        if runs and runs[0][0] in ("success", "failed"):
+            return runs[0]
         time.sleep(10)
     raise AssertionError("the run did not finish in time: " + airflow.tail("scheduler"))
