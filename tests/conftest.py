@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
@@ -132,6 +133,13 @@ def pg_admin(dbname: str = "postgres") -> psycopg2.extensions.connection:
     )
     con.autocommit = True
     return con
+
+
+def pg_query(dbname: str, query: str) -> list[tuple]:
+    """Run statements in one database of the local server (autocommit); the rows of the last."""
+    with closing(pg_admin(dbname)) as con, con.cursor() as cur:
+        cur.execute(query)
+        return cur.fetchall() if cur.description else []
 
 
 def _postgres_available() -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import psycopg2
 import pytest
-from conftest import pg_admin, run_night, use_sandbox
+from conftest import pg_query, run_night, use_sandbox
 from leadflow import postgres
 from leadflow.sandbox.process import RunningSandbox
 from leadflow.settings import PROJECT_ROOT, Paths, paths
@@ -61,12 +61,12 @@ def test_postgres_marts_equal_duckdb_marts(
     use_sandbox(monkeypatch, sandbox, tmp_path / "w.duckdb")
     run_night(AS_OF)
     run_night(AS_OF, run_id="again")  # a re-run of the same night stores no version twice
-    with pg_warehouse.work_warehouse.connect(read_only=True) as pg, pg.cursor() as cur:
-        cur.execute("select count(*), count(distinct (record_id, record_version)) from raw_salesforce.lead")
-        stored, distinct = cur.fetchall()[0]
-        assert stored == distinct > 0
-        cur.execute("select count(*) from raw_salesforce.lead where _run_id = 'again'")
-        assert cur.fetchall()[0][0] == 0
+    work = pg_warehouse.work_warehouse.dbname
+    ((stored, distinct),) = pg_query(
+        work, "select count(*), count(distinct (record_id, record_version)) from raw_salesforce.lead"
+    )
+    assert stored == distinct > 0
+    assert pg_query(work, "select count(*) from raw_salesforce.lead where _run_id = 'again'") == [(0,)]
 
     monkeypatch.setenv("LEADFLOW_DBT_TARGET", "duckdb")
     run_night(AS_OF)
@@ -83,33 +83,26 @@ def test_postgres_marts_equal_duckdb_marts(
             assert in_pg == pytest.approx(in_duck, rel=1e-6), (mart, in_duck, in_pg)
 
 
-def _sql(database: postgres.PostgresDatabase, statement: str) -> list[tuple]:
-    con = database.connect()
-    try:
-        with con.cursor() as cur:
-            cur.execute(statement)
-            rows = cur.fetchall() if cur.description else []
-        con.commit()
-        return rows
-    finally:
-        con.close()
-
-
 @pytest.mark.postgres
 def test_publish_swaps_without_waiting_for_readers(pg_warehouse: Paths) -> None:
     work, published = pg_warehouse.work_warehouse, pg_warehouse.warehouse
-    _sql(work, "create schema marts; create table marts.mart_x as select 1 as night, 'a'::text as label")
-    _sql(published, "create schema marts_next; create table marts_next.debris (x int)")  # a failed night's
-    if not _sql(published, "select 1 from pg_roles where rolname = 'leadflow_test_reader'"):
-        _sql(published, "create role leadflow_test_reader")
-    assert postgres.publish(work, published, "leadflow_test_reader") == {"mart_x": 1}
-    assert _sql(published, "select has_table_privilege('leadflow_test_reader', 'marts.mart_x', 'select')") == [(True,)]
+    role = f"leadflow_test_reader_{os.getpid()}"
+    pg_query(work.dbname, "create schema marts; create table marts.mart_x as select 1 as night, 'a'::text as label")
+    pg_query(published.dbname, "create schema marts_next; create table marts_next.debris (x int)")  # a failed night's
+    pg_query("postgres", f"drop role if exists {role}; create role {role}")
+    try:
+        assert postgres.publish(work, published, role) == {"mart_x": 1}
+        granted = pg_query(published.dbname, f"select has_table_privilege('{role}', 'marts.mart_x', 'select')")
+        assert granted == [(True,)]
+    finally:
+        pg_query(published.dbname, f"drop owned by {role}")
+        pg_query("postgres", f"drop role {role}")
 
     reader = published.connect()  # a BI session in the middle of a transaction on night 1
     with reader.cursor() as cur:
         cur.execute("select night from marts.mart_x")
         assert cur.fetchall() == [(1,)]
-    _sql(work, "update marts.mart_x set night = 2")
+    pg_query(work.dbname, "update marts.mart_x set night = 2")
     done = threading.Event()
     threading.Thread(target=lambda: (postgres.publish(work, published), done.set()), daemon=True).start()
     assert done.wait(30), "publishing waited for a reader"
@@ -119,14 +112,13 @@ def test_publish_swaps_without_waiting_for_readers(pg_warehouse: Paths) -> None:
     reader.commit()
     reader.close()
 
-    schemas = _sql(published, "select nspname from pg_namespace where nspname like 'marts%' order by 1")
+    schemas = pg_query(published.dbname, "select nspname from pg_namespace where nspname like 'marts%' order by 1")
     assert schemas[0] == ("marts",) and schemas[1][0].startswith("marts_retired_")  # held: dropped later
     assert len(schemas) == 2
     postgres.publish(work, published)
-    assert _sql(published, "select nspname from pg_namespace where nspname like 'marts%'") == [("marts",)]
-    assert _sql(published, "select table_name from information_schema.tables where table_schema = 'marts'") == [
-        ("mart_x",)
-    ]
+    assert pg_query(published.dbname, "select nspname from pg_namespace where nspname like 'marts%'") == [("marts",)]
+    tables = pg_query(published.dbname, "select table_name from information_schema.tables where table_schema = 'marts'")
+    assert tables == [("mart_x",)]
 
 
 @pytest.mark.postgres
@@ -134,9 +126,8 @@ def test_compose_warehouse_init_gives_bi_the_published_marts_only(pg_warehouse: 
     """include/compose/warehouse-db-init.sh, as the warehouse-db container runs it, then a publish."""
     work, published = pg_warehouse.work_warehouse, pg_warehouse.warehouse
     role = f"leadflow_reader_{os.getpid()}"
-    with pg_admin().cursor() as cur:
-        cur.execute(f"drop database {published.dbname}")  # the script creates it
-        cur.execute(f"drop role if exists {role}")
+    pg_query("postgres", f"drop database {published.dbname}")  # the script creates it
+    pg_query("postgres", f"drop role if exists {role}")
     env = {
         **os.environ,
         "PGHOST": work.host,
@@ -151,13 +142,12 @@ def test_compose_warehouse_init_gives_bi_the_published_marts_only(pg_warehouse: 
     result = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     try:
-        _sql(work, "create schema marts; create table marts.mart_x as select 1 as night")
+        pg_query(work.dbname, "create schema marts; create table marts.mart_x as select 1 as night")
         postgres.publish(work, published, role)
         reader = dataclasses.replace(published, user=role, password="reader-secret")
         assert postgres.read_frame(reader, "select night from marts.mart_x").night.tolist() == [1]
         with pytest.raises(psycopg2.OperationalError, match="permission denied"):
             dataclasses.replace(work, user=role).connect().close()
     finally:
-        with pg_admin().cursor() as cur:
-            cur.execute(f"drop database if exists {published.dbname} with (force)")
-            cur.execute(f"drop role if exists {role}")
+        pg_query("postgres", f"drop database if exists {published.dbname} with (force)")
+        pg_query("postgres", f"drop role if exists {role}")

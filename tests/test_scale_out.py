@@ -14,13 +14,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import redis
-from conftest import PG_SERVER, check_marts, export_marts, pg_admin, reference, require_service
+from conftest import PG_SERVER, check_marts, export_marts, pg_query, reference, require_service
 from leadflow.sandbox.process import free_port, running_sandbox
 from leadflow.settings import PROJECT_ROOT, Paths
 from leadflow.timefmt import parse_instant
@@ -41,10 +40,10 @@ def _redis_available() -> bool:
 @pytest.fixture
 def metadata_database() -> Iterator[str]:
     name = f"airflow_meta_{os.getpid()}"
-    _metadata("postgres", f"drop database if exists {name} with (force)")
-    _metadata("postgres", f"create database {name}")
+    pg_query("postgres", f"drop database if exists {name} with (force)")
+    pg_query("postgres", f"create database {name}")
     yield name
-    _metadata("postgres", f"drop database if exists {name} with (force)")
+    pg_query("postgres", f"drop database if exists {name} with (force)")
 
 
 class Processes:
@@ -141,10 +140,10 @@ def test_the_night_runs_on_celery_workers_into_the_postgres_warehouse(
             airflow.stop()
     assert state == "success", airflow.tail("scheduler") + airflow.tail("worker")
 
-    ((through_celery, succeeded),) = _metadata(
+    ((through_celery, succeeded),) = pg_query(
         metadata_database, "select count(*), count(*) filter (where status = 'SUCCESS') from celery_taskmeta"
     )
-    ((tasks,),) = _metadata(metadata_database, "select count(*) from task_instance where dag_id = 'leadflow_nightly'")
+    ((tasks,),) = pg_query(metadata_database, "select count(*) from task_instance where dag_id = 'leadflow_nightly'")
     assert through_celery == succeeded >= tasks > 20  # every task instance went through a Celery worker
 
     assert not local_file.exists() and not list(tmp_path.glob("*.duckdb")), "a task wrote a local warehouse file"
@@ -174,18 +173,12 @@ def _wait_for_dag(airflow: Processes, timeout: int = 300) -> None:
     raise AssertionError("the dag-processor did not parse leadflow_nightly: " + airflow.tail("dag-processor"))
 
 
-def _metadata(database: str, query: str) -> list[tuple]:
-    with closing(pg_admin(database)) as con, con.cursor() as cur:
-        cur.execute(query)
-        return cur.fetchall() if cur.description else []
-
-
 def _wait_for_run(airflow: Processes, metadata_database: str) -> tuple[str, datetime]:
     """The run's final state and its data-interval end (the night's as-of)."""
     deadline = time.monotonic() + RUN_TIMEOUT
     while time.monotonic() < deadline:
         airflow.alive()
-        runs = _metadata(
+        runs = pg_query(
             metadata_database, "select state, data_interval_end from dag_run where dag_id = 'leadflow_nightly'"
         )
         if runs and runs[0][0] in ("success", "failed"):
