@@ -38,6 +38,13 @@ def _active(spec: dict, profiles: set[str]) -> dict[str, dict]:
     }
 
 
+def _shape(shape: str) -> tuple[dict, dict[str, dict]]:
+    """The interpolated compose file of a shape, and the services that shape starts."""
+    files, profiles = SHAPES[shape]
+    spec, _ = _interpolated(_env_example(*files))
+    return spec, _active(spec, profiles)
+
+
 def _interpolated(env: dict[str, str]) -> tuple[dict, set[str]]:
     """The compose file as docker compose reads it: variables interpolated (defaults or .env)."""
     used: set[str] = set()
@@ -54,8 +61,7 @@ def _interpolated(env: dict[str, str]) -> tuple[dict, set[str]]:
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_compose_file_is_valid_against_the_compose_specification(shape: str) -> None:
-    files, profiles = SHAPES[shape]
-    spec, _ = _interpolated(_env_example(*files))
+    spec, active = _shape(shape)
     compose = PyCompose.from_json(json.dumps(spec))
     assert {
         "postgres",
@@ -70,15 +76,14 @@ def test_compose_file_is_valid_against_the_compose_specification(shape: str) -> 
         "airflow-worker",
         "warehouse-db",
     } <= set(compose.service_names())
-    active = _active(spec, profiles)
     for name, service in active.items():  # what a shape starts depends only on what it starts
         for needed, condition in service.get("depends_on", {}).items():
             assert needed in active or condition.get("required") is False, (shape, name, needed)
 
 
 def test_single_machine_shape_is_local_executor_on_duckdb() -> None:
-    spec, _ = _interpolated(_env_example())
-    assert not {"redis", "airflow-worker", "warehouse-db"} & set(_active(spec, set()))
+    spec, active = _shape("single-machine")
+    assert not {"redis", "airflow-worker", "warehouse-db"} & set(active)
     for name in AIRFLOW_SERVICES:
         env = spec["services"][name]["environment"]
         assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor" and env["LEADFLOW_DBT_TARGET"] == "duckdb", name
@@ -88,8 +93,7 @@ def test_single_machine_shape_is_local_executor_on_duckdb() -> None:
 def test_scale_out_shape_is_celery_on_the_postgres_warehouse(monkeypatch: pytest.MonkeyPatch) -> None:
     from leadflow.settings import paths
 
-    spec, _ = _interpolated(_env_example(".env.example", ".env.scale-out"))
-    active = _active(spec, {"scale-out"})
+    _, active = _shape("scale-out")
     assert {"redis", "airflow-worker", "warehouse-db"} <= set(active)
     database = active["warehouse-db"]["environment"]
     for name in [*AIRFLOW_SERVICES, "airflow-worker"]:
