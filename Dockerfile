@@ -15,6 +15,8 @@ RUN pip install --no-cache-dir -r /opt/airflow/leadflow/requirements.txt \
 COPY --chown=airflow:root dags /opt/airflow/dags
 COPY --chown=airflow:root plugins /opt/airflow/plugins
 COPY --chown=airflow:root dbt_project /opt/airflow/leadflow/dbt_project
+# the manifest the DAG renders its dbt tasks from (parsing the DAG never runs dbt)
+RUN cd /opt/airflow/leadflow/dbt_project && dbt parse --profiles-dir . --quiet
 COPY --chown=airflow:root expectations /opt/airflow/leadflow/expectations
 
 ENV LEADFLOW_HOME=/opt/airflow/leadflow \

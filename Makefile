@@ -24,10 +24,11 @@ export LEADFLOW_HOME := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv airflow-init demo test lint format bench-extract suites docs clean
+.PHONY: help venv manifest airflow-init demo night test lint format bench-extract suites docs clean
 
 help:
 	@echo "make demo   sandbox + nightly DAG end to end (FIXTURES=dir WAREHOUSE=file.duckdb AS_OF=iso)"
+	@echo "make night  the same night without Airflow (FIXTURES=dir WAREHOUSE=file.duckdb AS_OF=iso)"
 	@echo "make test   lint and the whole test suite"
 	@echo "make lint   ruff + sqlfluff"
 	@echo "make bench-extract   extraction records/s and peak memory (LEADS=n)"
@@ -40,16 +41,29 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 
 venv: $(VENV)/.installed
 
+# The dbt graph the DAG renders from (Cosmos LoadMode.DBT_MANIFEST: DAG parsing never runs dbt).
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f) dbt_project/dbt_project.yml
+
+$(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
+	cd dbt_project && ../$(BIN)/dbt parse --profiles-dir . --quiet
+	touch $@
+
+manifest: $(MANIFEST)
+
 $(AIRFLOW_HOME)/.initialised: $(VENV)/.installed
 	mkdir -p $(AIRFLOW_HOME)
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1
 	$(BIN)/airflow pools set leadflow_warehouse 1 "Tasks that write the DuckDB warehouse (one writer)" > /dev/null
 	touch $@
 
-airflow-init: $(AIRFLOW_HOME)/.initialised
+airflow-init: $(AIRFLOW_HOME)/.initialised $(MANIFEST)
 
 demo: airflow-init
 	$(PY) -m leadflow.cli demo $(if $(FIXTURES),--fixtures $(FIXTURES)) --warehouse $(WAREHOUSE) $(if $(AS_OF),--as-of $(AS_OF))
+
+night: $(MANIFEST)
+	$(PY) -m leadflow.cli night $(if $(FIXTURES),--fixtures $(FIXTURES)) --warehouse $(WAREHOUSE) $(if $(AS_OF),--as-of $(AS_OF))
 
 lint: venv
 	$(BIN)/ruff check include dags tests

@@ -1,31 +1,31 @@
 """Leadflow nightly: Salesforce + Marketo -> raw -> dbt -> Great Expectations -> published marts.
 
-Extract each source object (one task each, retryable on its own), build the dbt project
-(one task per model, through Cosmos), audit the result with Great Expectations, and only then
-publish the marts that BI tools read. The run's as-of time is its data-interval end.
+Open the night (its as-of time, the data-interval end, is written where dbt reads it), extract
+each source object (one task each, retryable on its own), build the dbt project with one
+``dbt build`` (Cosmos watcher mode: one producer task runs dbt with its own threads, and a
+task per model shows that model's outcome), audit the result with Great Expectations, and only
+then publish the marts that BI tools read.
 Every task that writes the warehouse runs in the ``leadflow_warehouse`` pool: one slot on DuckDB
 (one writer per file), more on the PostgreSQL warehouse of the scale-out shape.
+The dbt graph comes from the manifest built at install time (``make venv``, the image): parsing
+this file never runs dbt.
 """
 
 from __future__ import annotations
 
-import shutil
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from airflow.sdk import chain, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, TestBehavior, TestIndirectSelection
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 from leadflow import night
 from leadflow.alerts import failure_notifiers
 from leadflow.assets import PUBLISHED_MARTS
 from leadflow.fixtures import MARKETO_OBJECTS, SALESFORCE_OBJECTS
-from leadflow.settings import paths
+from leadflow.settings import dbt_executable, paths
 
 WAREHOUSE_POOL = "leadflow_warehouse"
 WHERE = paths()
-DBT = shutil.which("dbt", path=str(Path(sys.executable).parent)) or shutil.which("dbt") or "dbt"
 
 
 @dag(
@@ -43,6 +43,10 @@ DBT = shutil.which("dbt", path=str(Path(sys.executable).parent)) or shutil.which
     doc_md=__doc__,
 )
 def leadflow_nightly() -> None:
+    @task
+    def open_night(data_interval_end: datetime | None = None, run_id: str | None = None) -> str:
+        return night.open_night(data_interval_end, run_id)
+
     @task
     def extract_salesforce(
         object_name: str, data_interval_end: datetime | None = None, run_id: str | None = None
@@ -74,32 +78,58 @@ def leadflow_nightly() -> None:
 
     transform = DbtTaskGroup(
         group_id="transform",
-        project_config=ProjectConfig(dbt_project_path=WHERE.dbt_project, install_dbt_deps=False),
+        project_config=ProjectConfig(
+            dbt_project_path=WHERE.dbt_project,
+            manifest_path=WHERE.dbt_manifest,
+            project_name="leadflow",
+            install_dbt_deps=False,
+        ),
         profile_config=ProfileConfig(
             profile_name="leadflow",
             target_name=WHERE.dbt_target,
             profiles_yml_filepath=WHERE.dbt_project / "profiles.yml",
         ),
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
+            execution_mode=ExecutionMode.WATCHER,
+            # a child process: the warehouse file is closed when dbt ends, and dies with the task
             invocation_mode=InvocationMode.SUBPROCESS,
-            dbt_executable_path=DBT,
-            # a test runs with the last of its parents to be built (e.g. relationships)
-            test_indirect_selection=TestIndirectSelection.BUILDABLE,
+            dbt_executable_path=dbt_executable(),
+            # the producer is the one writer; it does not retry (Cosmos skips a producer retry)
+            setup_operator_args={"pool": WAREHOUSE_POOL, "retries": 0},
         ),
-        render_config=RenderConfig(test_behavior=TestBehavior.BUILD),
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
         operator_args={
-            "vars": {"as_of": "{{ data_interval_end.isoformat() }}"},
-            "append_env": True,  # the warehouse settings (and any password) stay in the environment
-            "env": {"LEADFLOW_WORK_WAREHOUSE": str(WHERE.work_warehouse)} if WHERE.dbt_target == "duckdb" else {},
-            "pool": WAREHOUSE_POOL,
+            "append_env": True,
+            "emit_datasets": False,  # the published marts are one Asset, emitted by publish  # the warehouse settings (and any password) stay in the environment
+            "env": WHERE.dbt_env,
+            # a model task only reads the producer's outcome for its model: it writes nothing, so it
+            # needs no warehouse slot, and it does not retry (a retry would run its model alone)
+            "pool": "default_pool",
+            "retries": 0,
+            "deferrable": False,
+            "poke_interval": 1,
+            "timeout": 3600,
         },
     )
 
     quality = audit()
     rows = publish()
-    chain(extracted, transform, quality, rows)
+    chain(open_night(), extracted, transform, quality, rows)
+    watch_after_producer(transform)
     report(quality, rows)
+
+
+def watch_after_producer(group: DbtTaskGroup) -> None:
+    """Model tasks start once the one ``dbt build`` has finished, and read its outcome per model.
+
+    In a task group Cosmos starts them beside the producer; a runner with one slot (``airflow
+    dags test`` runs one task at a time) could then run a model task that waits for a producer
+    that never starts. A failing model fails the producer, whose log names it.
+    """
+    producer = group.children[f"{group.group_id}.dbt_producer_watcher"]
+    for child in group.children.values():
+        if child is not producer and not child.upstream_task_ids & group.children.keys():
+            producer >> child
 
 
 leadflow_nightly()

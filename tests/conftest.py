@@ -83,19 +83,20 @@ def use_sandbox(monkeypatch: pytest.MonkeyPatch, sandbox: RunningSandbox, wareho
 def extract_all(as_of: datetime, run_id: str) -> None:
     from leadflow import night
 
+    night.open_night(as_of, run_id)
     for obj in SALESFORCE_OBJECTS:
         night.extract_salesforce(obj.name, as_of, run_id)
     for obj in MARKETO_OBJECTS:
         night.extract_marketo(obj.name, as_of, run_id)
 
 
-def dbt(command: list[str], work: Location, as_of: str) -> subprocess.CompletedProcess:
+def dbt(command: list[str], work: Location) -> subprocess.CompletedProcess:
     """dbt on the work warehouse: a DuckDB file, or the PostgreSQL database of the environment."""
     env = dict(os.environ)
     if isinstance(work, Path):
         env.update(LEADFLOW_WORK_WAREHOUSE=str(work), LEADFLOW_DBT_TARGET="duckdb")
     return subprocess.run(
-        [str(BIN / "dbt"), *command, "--profiles-dir", ".", "--vars", json.dumps({"as_of": as_of})],
+        [str(BIN / "dbt"), *command, "--profiles-dir", "."],
         cwd=PROJECT_ROOT / "dbt_project",
         env=env,
         capture_output=True,
@@ -103,16 +104,11 @@ def dbt(command: list[str], work: Location, as_of: str) -> subprocess.CompletedP
     )
 
 
-def run_night(as_of: str, run_id: str = "test") -> dict[str, int]:
-    """One night as the DAG runs it, with dbt in one `dbt build`: extract, build, audit, publish."""
+def run_night(as_of: str, run_id: str = "test") -> Path:
+    """One whole night as the DAG runs it, without Airflow (``make night``); the run summary."""
     from leadflow import night
-    from leadflow.settings import paths
 
-    extract_all(parse_instant(as_of), run_id)
-    result = dbt(["build"], paths().work_warehouse, as_of)
-    assert result.returncode == 0, result.stdout[-3000:]
-    night.audit()
-    return night.publish()
+    return night.run(parse_instant(as_of), run_id)
 
 
 PG_SERVER = {

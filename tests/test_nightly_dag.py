@@ -28,21 +28,42 @@ def test_schedule_and_concurrency(dag) -> None:
     assert not dag.catchup
 
 
-def test_one_extract_task_per_object_then_transform_audit_publish(dag) -> None:
+def test_one_extract_task_per_object_then_one_dbt_build_audit_publish(dag) -> None:
     ids = set(dag.task_ids)
     extracts = {f"extract_salesforce_{o.name.lower()}" for o in SALESFORCE_OBJECTS} | {
         f"extract_marketo_{o.name}" for o in MARKETO_OBJECTS
     }
     assert extracts <= ids
-    models = {t for t in ids if t.startswith("transform.")}
-    assert {"transform.fct_lead_lifecycle_model_build", "transform.mart_data_quality_model_build"} <= models
+    assert all("open_night" in dag.get_task(t).upstream_task_ids for t in extracts)
+    producer = dag.get_task("transform.dbt_producer_watcher")
+    assert extracts <= producer.upstream_task_ids
+    models = {t for t in ids if t.startswith("transform.") and not t.startswith(producer.task_id)}
+    assert {"transform.fct_lead_lifecycle.run", "transform.mart_data_quality.run"} <= models
+    # every model task watches the one build: none starts before it
+    assert all(producer.task_id in dag.get_task(t).get_flat_relative_ids(upstream=True) for t in models)
     publish = dag.get_task("publish")
     assert dag.get_task("audit").task_id in publish.upstream_task_ids
     assert [o.uri for o in publish.outlets] == ["leadflow://warehouse/marts"]
-    for task_id in extracts | models | {"audit", "publish"}:
+    for task_id in extracts | {producer.task_id, "open_night", "audit", "publish"}:
         assert dag.get_task(task_id).pool == "leadflow_warehouse", task_id
-    first_models = {t for t in models if not (dag.get_task(t).upstream_task_ids & models)}
-    assert all(extracts <= dag.get_task(t).upstream_task_ids for t in first_models)
+    # model tasks write nothing (they read the build's outcome) and never re-run a model alone
+    settings = {t: (dag.get_task(t).pool, dag.get_task(t).retries) for t in models}
+    assert settings == dict.fromkeys(models, ("default_pool", 0))
+
+
+def test_parsing_the_dag_never_runs_dbt(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"DAG parsing started a process: {args[0] if args else kwargs}")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    monkeypatch.setattr(subprocess, "run", refuse)
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    assert bag.import_errors == {}
+    assert "transform.dbt_producer_watcher" in bag.get_dag("leadflow_nightly").task_ids
 
 
 @pytest.mark.e2e

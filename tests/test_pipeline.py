@@ -114,7 +114,7 @@ def test_docs_generate_and_source_freshness(
     sandbox.set_clock(as_of)
     use_sandbox(monkeypatch, sandbox, tmp_path / "docs.duckdb")
     run_night(as_of)
-    docs = dbt(["docs", "generate", "--target-path", str(tmp_path / "target")], paths().work_warehouse, as_of)
+    docs = dbt(["docs", "generate", "--target-path", str(tmp_path / "target")], paths().work_warehouse)
     assert docs.returncode == 0, docs.stdout[-2000:]
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
@@ -124,5 +124,5 @@ def test_docs_generate_and_source_freshness(
     assert all(c["description"] for n in published for c in n["columns"].values())
     assert "model.leadflow.fct_lead_lifecycle" in catalog["nodes"]
     assert {e["name"] for e in manifest["exposures"].values()} >= {"lead_funnel_dashboard", "monthly_review_packet"}
-    freshness = dbt(["source", "freshness", "--target-path", str(tmp_path / "target")], paths().work_warehouse, as_of)
+    freshness = dbt(["source", "freshness", "--target-path", str(tmp_path / "target")], paths().work_warehouse)
     assert freshness.returncode == 0, freshness.stdout[-2000:]

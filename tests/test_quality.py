@@ -157,7 +157,7 @@ def test_duplicate_key_fails_the_build_and_nothing_is_published(warehouse: Path)
         con.execute("""insert into raw_salesforce.lead
                        select 'dup-' || record_id, record_version, payload, _run_id, _loaded_at
                        from raw_salesforce.lead limit 1""")
-    result = dbt(["build"], work, AS_OF)
+    result = dbt(["build"], work)
     assert result.returncode != 0
     assert "unique_stg_salesforce__leads_lead_id" in result.stdout
     assert _digest(warehouse) == before
@@ -192,7 +192,7 @@ def test_threshold_in_the_seed_changes_the_verdict(warehouse: Path, tmp_path: Pa
         writer = csv.DictWriter(handle, fieldnames=rows[0].keys())
         writer.writeheader()
         writer.writerows(rows)
-    result = dbt(["build", "--project-dir", str(project)], work, AS_OF)
+    result = dbt(["build", "--project-dir", str(project)], work)
     assert result.returncode == 0, result.stdout[-2000:]
     after = verdict()
     assert before[0] == ("pass" if before[1] else "fail")

@@ -40,6 +40,14 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.fixtures) if args.fixtures else None, Path(args.warehouse), args.as_of)
 
 
+def _night(args: argparse.Namespace) -> int:
+    from leadflow.demo import run_night
+
+    summary = run_night(Path(args.fixtures) if args.fixtures else None, Path(args.warehouse), args.as_of)
+    print(f"night done; run summary: {summary}")
+    return 0
+
+
 def _quality_init(args: argparse.Namespace) -> int:
     from leadflow.quality.suites import init_context
     from leadflow.settings import paths
@@ -77,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--warehouse", default="warehouse/leadflow.duckdb", help="published warehouse file")
     demo.add_argument("--as-of", help="run as-of time (default: the manifest's as_of)")
     demo.set_defaults(func=_demo)
+
+    night = commands.add_parser("night", help="the same night without Airflow (sandbox + task bodies in order)")
+    night.add_argument("--fixtures", help="fixture directory (default: generate one)")
+    night.add_argument("--warehouse", default="warehouse/leadflow.duckdb", help="published warehouse file")
+    night.add_argument("--as-of", help="run as-of time (default: the manifest's as_of)")
+    night.set_defaults(func=_night)
 
     quality = commands.add_parser("quality", help="Great Expectations context")
     quality_commands = quality.add_subparsers(dest="quality_command", required=True)

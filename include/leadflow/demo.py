@@ -1,4 +1,8 @@
-"""``make demo``: a sandbox, one nightly run through Airflow, and a summary a person can read."""
+"""``make demo``: a sandbox, one nightly run through Airflow, and a summary a person can read.
+
+``make night`` is the same night without Airflow (the task bodies in the DAG's order, in this
+process): the loop for developers and for most tests.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from leadflow.generator import generate
@@ -66,7 +72,10 @@ def print_summary(summary_path: Path, log_file: Path) -> None:
     print(f"Airflow log: {log_file}")
 
 
-def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
+@contextmanager
+def sandboxed_night(fixtures: Path | None, warehouse: Path, as_of: str | None) -> Iterator[tuple[dict, str, Path]]:
+    """A sandbox serving ``fixtures`` (a generated demo fixture by default) at ``as_of``; yields the
+    night's environment (connections to the sandbox, warehouse, reports), its as-of and reports dir."""
     warehouse = warehouse.resolve()
     reports = Path(os.environ.get("LEADFLOW_REPORTS_DIR", warehouse.parent / "reports")).resolve()
     reports.mkdir(parents=True, exist_ok=True)
@@ -76,13 +85,18 @@ def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
             print(f"Generating a demo fixture ({DEMO_LEADS} leads, seed {DEMO_SEED}) in {fixtures}")
             generate(fixtures, DEMO_LEADS, DEMO_SEED, DEMO_AS_OF)
     as_of = as_of or json.loads((fixtures / "manifest.json").read_text())["as_of"]
-    log_file = reports / "airflow-dags-test.log"
-    print(f"Sandbox on {fixtures}, clock {as_of}; running leadflow_nightly (log: {log_file})")
     with running_sandbox(
         fixtures, PROJECT_ROOT / ".airflow" / "sandbox-tls", as_of=as_of, log_file=reports / "sandbox.log"
     ) as sandbox:
         env = nightly_env(sandbox.airflow_connection(), warehouse)
         env["LEADFLOW_REPORTS_DIR"] = str(reports)
+        yield env, as_of, reports
+
+
+def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
+    with sandboxed_night(fixtures, warehouse, as_of) as (env, as_of, reports):
+        log_file = reports / "airflow-dags-test.log"
+        print(f"Sandbox clock {as_of}; running leadflow_nightly (log: {log_file})")
         code = run_nightly(env, as_of, log_file)
     if code != 0:
         print(f"leadflow_nightly failed (exit {code}); the end of its log:", file=sys.stderr)
@@ -92,7 +106,21 @@ def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
     # `airflow dags test` runs one DAG, so the demo builds the packet itself
     summary_path = reports / "last_run.json"
     summary = json.loads(summary_path.read_text())
-    summary["review_packet"] = str(build_packet(warehouse, reports))
+    summary["review_packet"] = str(build_packet(warehouse.resolve(), reports))
     summary_path.write_text(json.dumps(summary, indent=2))
     print_summary(summary_path, log_file)
     return 0
+
+
+def run_night(fixtures: Path | None, warehouse: Path, as_of: str | None, run_id: str = "make-night") -> Path:
+    """One night without Airflow against a sandbox; the run summary's path."""
+    from leadflow import night
+
+    with sandboxed_night(fixtures, warehouse, as_of) as (env, as_of, _):
+        saved = dict(os.environ)
+        os.environ.update(env)
+        try:
+            return night.run(parse_instant(as_of), run_id)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -13,10 +15,10 @@ from leadflow import alerts, connections, warehouse
 from leadflow.extract import jobs
 from leadflow.extract.marketo import MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
-from leadflow.fixtures import MARKETO_OBJECTS, salesforce_object
+from leadflow.fixtures import MARKETO_OBJECTS, SALESFORCE_OBJECTS, salesforce_object
 from leadflow.quality.validate import validate
 from leadflow.raw import open_raw_store
-from leadflow.settings import paths
+from leadflow.settings import dbt_executable, paths
 
 log = logging.getLogger(__name__)
 MARKETO = {obj.name: obj for obj in MARKETO_OBJECTS}
@@ -24,6 +26,18 @@ MARKETO = {obj.name: obj for obj in MARKETO_OBJECTS}
 
 class IntegrityError(RuntimeError):
     """The night's warehouse failed an integrity check: it must not be published."""
+
+
+class BuildError(RuntimeError):
+    """``dbt build`` failed: a model or a test did not pass."""
+
+
+def open_night(as_of: datetime, run_id: str) -> str:
+    """Record the night being built; dbt reads its as-of from the warehouse, not from a var."""
+    with open_raw_store(paths().work_warehouse) as store:
+        store.begin_night(run_id, as_of)
+    log.info("night %s as of %s", run_id, as_of.isoformat())
+    return as_of.isoformat()
 
 
 def extract_salesforce(object_name: str, as_of: datetime, run_id: str) -> dict[str, Any]:
@@ -52,6 +66,21 @@ def extract_marketo(object_name: str, as_of: datetime, run_id: str) -> dict[str,
             result = jobs.extract_marketo_reference(store, obj, client.programs(), run_id)
     log.info("%s: %s", object_name, result)
     return asdict(result)
+
+
+def build_models() -> None:
+    """One ``dbt build`` of the whole project on the work warehouse, with dbt's own threads: what
+    the DAG's producer task runs, for runs without Airflow (``make night``, tests)."""
+    where = paths()
+    result = subprocess.run(
+        [dbt_executable(), "build", "--profiles-dir", "."],
+        cwd=where.dbt_project,
+        env={**os.environ, **where.dbt_env},
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise BuildError(f"dbt build failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
 
 
 def audit() -> dict[str, Any]:
@@ -114,3 +143,18 @@ def build_review_packet() -> str:
 
     where = paths()
     return str(build_packet(where.warehouse, where.reports))
+
+
+def run(as_of: datetime, run_id: str) -> Path:
+    """The whole night without Airflow, task by task in the DAG's order; the run summary's path."""
+    open_night(as_of, run_id)
+    for obj in SALESFORCE_OBJECTS:
+        extract_salesforce(obj.name, as_of, run_id)
+    for obj in MARKETO_OBJECTS:
+        extract_marketo(obj.name, as_of, run_id)
+    build_models()
+    quality = audit()
+    rows = publish()
+    summary = write_run_summary(as_of, run_id, quality, rows)
+    alert_on_findings(quality)
+    return summary

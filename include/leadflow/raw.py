@@ -12,6 +12,7 @@ the dbt staging models apply the run's as-of time themselves).
 
 ``raw_meta.watermarks`` keeps each object's high-water mark, written in the same transaction
 as the page it covers, so a watermark never runs ahead of committed data.
+``raw_meta.night`` holds the one night being built (run id, as-of): dbt reads the as-of from it.
 ``raw_meta.quarantine`` keeps every record that could not be loaded, with the reason.
 Staging models read the JSON payload, so a field added at the source lands without a code change.
 
@@ -62,6 +63,11 @@ META_DDL = [
         loaded integer,
         quarantined integer,
         loaded_at timestamp
+    )""",
+    """create table if not exists raw_meta.night (
+        run_id varchar,
+        as_of timestamp,
+        started_at timestamp
     )""",
     """create table if not exists raw_meta.schema_changes (
         object varchar,
@@ -163,6 +169,13 @@ class RawStore(ABC):
                     ) as versions
                     where _rank = 1"""
             )
+
+    def begin_night(self, run_id: str, as_of: datetime) -> None:
+        """Record the night being built (dbt's models read its as-of from ``raw_meta.night``)."""
+        as_of_utc = as_of.astimezone(UTC).replace(tzinfo=None) if as_of.tzinfo else as_of
+        with self._transaction():
+            self._execute("delete from raw_meta.night")
+            self._execute("insert into raw_meta.night values (?, ?, ?)", [run_id, as_of_utc, _now()])
 
     def watermark(self, obj: FixtureObject) -> str | None:
         rows = self._execute("select watermark from raw_meta.watermarks where object = ?", [obj.name])

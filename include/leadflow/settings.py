@@ -17,6 +17,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +46,23 @@ class Paths:
         return self.home / "expectations"
 
     @property
+    def dbt_manifest(self) -> Path:
+        """The project's manifest, built at install time (``make venv``, the image): DAG parsing reads it."""
+        return self.dbt_project / "target" / "manifest.json"
+
+    @property
     def dbt_target(self) -> str:
         return "postgres" if isinstance(self.work_warehouse, PostgresDatabase) else "duckdb"
+
+    @property
+    def dbt_env(self) -> dict[str, str]:
+        """What dbt's profile needs beyond the environment the worker already has."""
+        return {"LEADFLOW_WORK_WAREHOUSE": str(self.work_warehouse)} if self.dbt_target == "duckdb" else {}
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the virtualenv's), else the one on PATH."""
+    return shutil.which("dbt", path=str(Path(sys.executable).parent)) or shutil.which("dbt") or "dbt"
 
 
 def _postgres(dbname: str) -> PostgresDatabase:
