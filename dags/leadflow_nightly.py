@@ -99,8 +99,8 @@ def leadflow_nightly() -> None:
         ),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
         operator_args={
-            "append_env": True,
-            "emit_datasets": False,  # the published marts are one Asset, emitted by publish  # the warehouse settings (and any password) stay in the environment
+            "append_env": True,  # the warehouse settings (and any password) stay in the environment
+            "emit_datasets": False,  # the published marts are one Asset, emitted by publish
             "env": WHERE.dbt_env,
             # a model task only reads the producer's outcome for its model: it writes nothing, so it
             # needs no warehouse slot, and it does not retry (a retry would run its model alone)
