@@ -10,7 +10,7 @@ PY := $(BIN)/python
 FIXTURES ?=
 WAREHOUSE ?= warehouse/leadflow.duckdb
 AS_OF ?=
-LEADS ?= 20000
+BENCH_LEADS ?= 10000 100000
 
 # Airflow runs from this checkout: metadata in .airflow/, DAGs from dags/, quiet.
 export AIRFLOW_HOME := $(CURDIR)/.airflow
@@ -24,14 +24,15 @@ export LEADFLOW_HOME := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv manifest airflow-init demo night test lint format bench-extract suites docs clean
+.PHONY: help venv manifest airflow-init demo night test test-fast lint format bench suites docs clean
 
 help:
 	@echo "make demo   sandbox + nightly DAG end to end (FIXTURES=dir WAREHOUSE=file.duckdb AS_OF=iso)"
 	@echo "make night  the same night without Airflow (FIXTURES=dir WAREHOUSE=file.duckdb AS_OF=iso)"
 	@echo "make test   lint and the whole test suite"
+	@echo "make test-fast   the tests that build no night (pure Python, the sandbox API, dbt on empty sources)"
 	@echo "make lint   ruff + sqlfluff"
-	@echo "make bench-extract   extraction records/s and peak memory (LEADS=n)"
+	@echo "make bench  a whole night per phase vs its floor, and a +1 day increment (BENCH_LEADS='10000 100000')"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -79,14 +80,17 @@ format: venv
 test: airflow-init lint
 	$(BIN)/pytest
 
+test-fast: $(MANIFEST)
+	$(BIN)/pytest -m "not night"
+
 suites: venv
 	$(PY) -m leadflow.cli quality init
 
 docs: venv
 	cd dbt_project && LEADFLOW_WORK_WAREHOUSE=$${LEADFLOW_WORK_WAREHOUSE:-$(CURDIR)/warehouse/leadflow.work.duckdb} ../$(BIN)/dbt docs generate --profiles-dir .
 
-bench-extract: venv
-	$(PY) -m leadflow.bench --leads $(LEADS)
+bench: $(MANIFEST)
+	$(PY) -m leadflow.bench --leads $(BENCH_LEADS)
 
 clean:
 	rm -rf $(AIRFLOW_HOME) warehouse demo dbt_project/target dbt_project/logs expectations/gx/uncommitted

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -59,6 +60,32 @@ def sandbox(generated_fixture: Path, tmp_path_factory: pytest.TempPathFactory) -
     tls = tmp_path_factory.mktemp("tls")
     with running_sandbox(generated_fixture, tls, page_size=150) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def built_night(sandbox: RunningSandbox, generated_fixture: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One whole night on the session's generated fixture at its as-of, built once per session.
+    Tests that need a finished night take a copy (``night_copy``) instead of building another."""
+    as_of = json.loads((generated_fixture / "manifest.json").read_text())["as_of"]
+    warehouse = tmp_path_factory.mktemp("built") / "night.duckdb"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        sandbox.set_clock(as_of)
+        use_sandbox(monkeypatch, sandbox, warehouse)
+        run_night(as_of)
+    return warehouse
+
+
+@pytest.fixture
+def night_copy(built_night: Path, sandbox: RunningSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the session's built night (published and work warehouses, reports),
+    selected through the environment as a night would be; the sandbox's clock at the same as-of."""
+    target = tmp_path / "night.duckdb"
+    for source in built_night.parent.iterdir():
+        copy = shutil.copytree if source.is_dir() else shutil.copy2
+        copy(source, target.parent / source.name.replace(built_night.stem, target.stem, 1))
+    sandbox.set_clock(json.loads((built_night.parent / "reports" / "last_run.json").read_text())["as_of"])
+    use_sandbox(monkeypatch, sandbox, target)
+    return target
 
 
 def reference(fixtures: Path, as_of: str | None = None) -> dict:

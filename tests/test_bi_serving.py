@@ -12,6 +12,8 @@ import pytest
 from conftest import run_night, use_sandbox
 from leadflow.sandbox.process import RunningSandbox
 
+pytestmark = pytest.mark.night
+
 READER = r"""
 import json, os, sys, time, duckdb
 path, mode, seconds, out = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]

@@ -13,6 +13,8 @@ from leadflow.generator import generate
 from leadflow.sandbox.process import running_sandbox
 from leadflow.timefmt import marketo_format, parse_instant
 
+pytestmark = pytest.mark.night
+
 
 def _night_matches(fixture: Path, warehouse: Path, as_of: str, tmp_path: Path) -> None:
     run_night(as_of)
@@ -73,7 +75,7 @@ def _marts(warehouse: Path) -> dict[str, list[tuple]]:
 
 
 def test_three_nights_then_equal_to_one_night(
-    generated_fixture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    generated_fixture: Path, built_night: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     final = parse_instant(json.loads((generated_fixture / "manifest.json").read_text())["as_of"])
     nights = [marketo_format(final - timedelta(days=d)) for d in (40, 12, 0)]
@@ -87,9 +89,7 @@ def test_three_nights_then_equal_to_one_night(
         raw_before = _raw_counts(tmp_path / "nights.work.duckdb")
         run_night(nights[-1], run_id="rerun")  # re-running the same night adds nothing
         assert _raw_counts(tmp_path / "nights.work.duckdb") == raw_before
-        fresh = tmp_path / "fresh.duckdb"
-        use_sandbox(monkeypatch, sandbox, fresh)
-        run_night(nights[-1])
+    fresh = built_night  # one night at the last as-of, from an empty warehouse
     with duckdb.connect(str(tmp_path / "nights.work.duckdb"), read_only=True) as con:
         built = con.execute("select count(distinct built_as_of) from marts.fct_lifecycle_events").fetchall()[0][0]
     assert built > 1, "the events were rebuilt in full, not incrementally"
@@ -104,16 +104,10 @@ def _raw_counts(work: Path) -> dict[str, int]:
         return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for (t,) in tables}
 
 
-def test_docs_generate_and_source_freshness(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox, generated_fixture: Path
-) -> None:
+def test_docs_generate_and_source_freshness(tmp_path: Path, night_copy: Path) -> None:
     from conftest import dbt
     from leadflow.settings import paths
 
-    as_of = json.loads((generated_fixture / "manifest.json").read_text())["as_of"]
-    sandbox.set_clock(as_of)
-    use_sandbox(monkeypatch, sandbox, tmp_path / "docs.duckdb")
-    run_night(as_of)
     docs = dbt(["docs", "generate", "--target-path", str(tmp_path / "target")], paths().work_warehouse)
     assert docs.returncode == 0, docs.stdout[-2000:]
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())

@@ -22,6 +22,8 @@ from leadflow import postgres
 from leadflow.sandbox.process import RunningSandbox
 from leadflow.settings import PROJECT_ROOT, Paths, paths
 
+pytestmark = pytest.mark.night
+
 AS_OF = "2026-06-30T23:00:00Z"
 MARTS = [
     "fct_lead_lifecycle",

@@ -22,6 +22,8 @@ from leadflow.sandbox.process import RunningSandbox, free_port
 from leadflow.settings import PROJECT_ROOT, paths
 from leadflow.timefmt import parse_instant
 
+pytestmark = pytest.mark.night
+
 AS_OF = "2026-06-30T23:00:00Z"
 
 
@@ -125,9 +127,9 @@ def test_hygiene_failures_publish_and_alert(warehouse: Path, channels, sandbox: 
     assert mailbox.messages[-1]["To"] == "revops@example.com"
 
 
-def test_integrity_failure_keeps_yesterday_published_and_alerts(warehouse: Path, channels) -> None:
+def test_integrity_failure_keeps_yesterday_published_and_alerts(night_copy: Path, channels) -> None:
     webhook, _ = channels
-    run_night(AS_OF)
+    warehouse = night_copy
     before = _digest(warehouse)
     work = paths().work_warehouse
     with duckdb.connect(str(work)) as con:  # a bug drops leads between raw and staging
@@ -149,8 +151,8 @@ def test_integrity_failure_keeps_yesterday_published_and_alerts(warehouse: Path,
     assert "audit failed" in webhook[-1]["text"] and "raw_reconciliation" in webhook[-1]["text"]
 
 
-def test_duplicate_key_fails_the_build_and_nothing_is_published(warehouse: Path) -> None:
-    run_night(AS_OF)
+def test_duplicate_key_fails_the_build_and_nothing_is_published(night_copy: Path) -> None:
+    warehouse = night_copy
     before = _digest(warehouse)
     work = paths().work_warehouse
     with duckdb.connect(str(work)) as con:  # a lead id arrives under a second record key
@@ -168,8 +170,7 @@ class _TaskInstance:
         self.dag_id, self.task_id, self.try_number = "leadflow_nightly", task_id, 1
 
 
-def test_threshold_in_the_seed_changes_the_verdict(warehouse: Path, tmp_path: Path) -> None:
-    run_night(AS_OF)
+def test_threshold_in_the_seed_changes_the_verdict(night_copy: Path, tmp_path: Path) -> None:
     work = paths().work_warehouse
 
     def verdict() -> tuple[str, bool]:

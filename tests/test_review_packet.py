@@ -8,24 +8,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import require_service, run_night, use_sandbox
+from conftest import require_service
 from leadflow import night
-from leadflow.sandbox.process import RunningSandbox
 
-AS_OF = "2026-06-30T23:00:00Z"
+pytestmark = pytest.mark.night
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="module")
-def packet(sandbox: RunningSandbox, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    monkeypatch = pytest.MonkeyPatch()
-    warehouse = tmp_path_factory.mktemp("packet") / "packet.duckdb"
-    sandbox.set_clock(AS_OF)
-    use_sandbox(monkeypatch, sandbox, warehouse)
-    run_night(AS_OF)
-    path = Path(night.build_review_packet())
-    monkeypatch.undo()
-    return path, warehouse
+@pytest.fixture
+def packet(night_copy: Path) -> tuple[Path, Path]:
+    return Path(night.build_review_packet()), night_copy
 
 
 def test_packet_has_the_review_sections_and_real_sample_ids(packet: tuple[Path, Path]) -> None:

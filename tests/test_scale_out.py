@@ -24,6 +24,8 @@ from leadflow.sandbox.process import free_port, running_sandbox
 from leadflow.settings import PROJECT_ROOT, Paths
 from leadflow.timefmt import parse_instant
 
+pytestmark = pytest.mark.night
+
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 CELERY = str(Path(sys.executable).parent / "celery")
 REDIS_URL = os.environ.get("LEADFLOW_TEST_REDIS", "redis://127.0.0.1:6379/11")

@@ -1,79 +1,255 @@
-"""``make bench-extract``: extraction throughput and peak memory for N generated leads.
+"""``make bench``: what a whole night costs, phase by phase, against the floor of the same work.
 
-Generates a fixture, serves it from the sandbox, extracts every object into a fresh work warehouse
-(page by page, as the nightly DAG does) and prints records/second and the extractor's peak RSS.
-Peak memory should stay flat as N grows: pages are streamed into DuckDB, never held whole.
+For each size N: generate N leads, serve them from the sandbox, and run the night the way the DAG
+does (extract, transform = one ``dbt build``, audit, publish, report) without Airflow, timing
+each phase (wall and CPU seconds, this process and the processes it waited for) and sampling the
+peak resident memory of the whole process tree (the sandbox, which stands in for Salesforce and
+Marketo, is left out). Then a nightly increment: the same warehouse one day later.
+
+The *floor* is what the same answer could cost at the least: DuckDB reading the fixture files
+and one hand-written SQL pass of the lifecycle and conversion logic (latest lead versions as of
+the night, stage reached from stamps or status history, cohort conversion by source). The ratio
+night/floor says how much of the night is overhead rather than work.
+
+Benchmarks, not tests: nothing here asserts a time. The figures go in the README.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import json
+import logging
+import os
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
-from leadflow.extract import jobs
-from leadflow.extract.http import ApiCredentials
-from leadflow.extract.marketo import MarketoClient
-from leadflow.extract.salesforce import SalesforceClient
+import duckdb
+import psutil
+
+from leadflow import night
+from leadflow.demo import nightly_env
 from leadflow.fixtures import MARKETO_OBJECTS, SALESFORCE_OBJECTS
 from leadflow.generator import generate
-from leadflow.raw import PageResult, open_raw_store
 from leadflow.sandbox.process import running_sandbox
-from leadflow.timefmt import parse_instant
+from leadflow.timefmt import marketo_format, parse_instant
 
 AS_OF = "2026-06-30T23:00:00Z"
+PHASES = ("extract", "transform", "audit", "publish", "report")
 
 
-def bench(leads: int, workdir: Path) -> dict[str, float]:
+def _cpu() -> float:
+    """CPU seconds of this process and of the children it has waited for (dbt)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+class PeakMemory:
+    """Samples the resident memory of this process and its descendants, but ``exclude`` (a pid)."""
+
+    def __init__(self, exclude: int | None = None, interval: float = 0.1) -> None:
+        self.exclude, self.interval, self.peak = exclude, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _tree_rss(self) -> int:
+        me = psutil.Process()
+        total = me.memory_info().rss
+        excluded: set[int] = set()
+        if self.exclude:
+            try:
+                sandbox = psutil.Process(self.exclude)
+                excluded = {sandbox.pid} | {p.pid for p in sandbox.children(recursive=True)}
+            except psutil.NoSuchProcess:
+                pass
+        for child in me.children(recursive=True):
+            if child.pid in excluded:
+                continue
+            with suppress(psutil.NoSuchProcess):
+                total += child.memory_info().rss
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._tree_rss())
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class NightCost:
+    wall: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+    peak_rss_mib: float = 0.0
+    loaded: int = 0
+
+    @property
+    def total_wall(self) -> float:
+        return sum(self.wall.values())
+
+    @property
+    def total_cpu(self) -> float:
+        return sum(self.cpu.values())
+
+
+@contextmanager
+def _phase(cost: NightCost, name: str) -> Iterator[None]:
+    wall, cpu = time.perf_counter(), _cpu()
+    yield
+    cost.wall[name] = time.perf_counter() - wall
+    cost.cpu[name] = _cpu() - cpu
+
+
+def run_night(as_of: str, run_id: str, sandbox_pid: int | None) -> NightCost:
+    """One night in this process, phase by phase (the environment selects sandbox and warehouse)."""
+    cost = NightCost()
+    instant = parse_instant(as_of)
+    with PeakMemory(exclude=sandbox_pid) as memory:
+        with _phase(cost, "extract"):
+            night.open_night(instant, run_id)
+            results = [night.extract_salesforce(o.name, instant, run_id) for o in SALESFORCE_OBJECTS]
+            results += [night.extract_marketo(o.name, instant, run_id) for o in MARKETO_OBJECTS]
+        cost.loaded = sum(r["loaded"] for r in results)
+        with _phase(cost, "transform"):
+            night.build_models()
+        with _phase(cost, "audit"):
+            quality = night.audit()
+        with _phase(cost, "publish"):
+            rows = night.publish()
+        with _phase(cost, "report"):
+            night.write_run_summary(instant, run_id, quality, rows)
+    cost.peak_rss_mib = memory.peak / 2**20
+    return cost
+
+
+FLOOR_SQL = """
+with versions as (
+    select j, j->>'Id' as lead_id,
+           cast(replace(j->>'SystemModstamp', '+0000', '+00:00') as timestamptz) as stamp
+    from read_json_objects('{lead}', format = 'newline_delimited') as t(j)
+),
+leads as (
+    select lead_id, j from versions where stamp <= $as_of
+    qualify row_number() over (partition by lead_id order by stamp desc) = 1
+),
+history as (
+    select j->>'LeadId' as lead_id, j->>'NewValue' as status,
+           cast(replace(j->>'CreatedDate', '+0000', '+00:00') as timestamptz) as changed_at
+    from read_json_objects('{history}', format = 'newline_delimited') as t(j)
+    where j->>'Field' = 'Status'
+      and cast(replace(j->>'CreatedDate', '+0000', '+00:00') as timestamptz) <= $as_of
+),
+reached as (
+    select lead_id, min(case when status = 'MQL' then changed_at end) as mql_at,
+           min(case when status in ('Accepted', 'Working') then changed_at end) as accepted_at,
+           min(case when status = 'SQL' then changed_at end) as sql_at
+    from history group by lead_id
+),
+stages as (
+    select leads.lead_id,
+           coalesce(nullif(trim(leads.j->>'LeadSource'), ''), 'Unknown') as source,
+           date_trunc('month', cast(replace(leads.j->>'CreatedDate', '+0000', '+00:00') as timestamptz)) as cohort,
+           coalesce(try_cast(leads.j->>'MQL_Date__c' as timestamptz), reached.mql_at) as mql_at,
+           coalesce(try_cast(leads.j->>'Accepted_Date__c' as timestamptz), reached.accepted_at) as accepted_at,
+           coalesce(try_cast(leads.j->>'SQL_Date__c' as timestamptz), reached.sql_at) as sql_at,
+           coalesce((leads.j->>'IsConverted')::boolean, false) as converted
+    from leads left join reached using (lead_id)
+    where not coalesce((leads.j->>'IsDeleted')::boolean, false)
+)
+select source, cohort, count(*) as leads, count(mql_at) as mqls, count(accepted_at) as accepted,
+       count(sql_at) as sqls, count(*) filter (where converted) as converted
+from stages group by all
+"""
+
+
+def floor(fixture: Path, as_of: str) -> tuple[float, float]:
+    """Wall and CPU seconds of the single-pass floor over the fixture files."""
+    query = FLOOR_SQL.format(
+        lead=fixture / "salesforce" / "Lead.jsonl", history=fixture / "salesforce" / "LeadHistory.jsonl"
+    )
+    wall, cpu = time.perf_counter(), _cpu()
+    with duckdb.connect() as con:
+        con.execute(query, {"as_of": parse_instant(as_of)}).fetchall()
+    return time.perf_counter() - wall, _cpu() - cpu
+
+
+def bench(leads: int, workdir: Path, say: Callable[[str], None] = print) -> dict[str, object]:
     fixture = workdir / "fixture"
     started = time.perf_counter()
     generate(fixture, leads, 1, AS_OF)
-    generated = time.perf_counter() - started
-    as_of = parse_instant(AS_OF)
-    with running_sandbox(fixture, workdir / "tls") as sandbox:
-        creds = ApiCredentials(sandbox.url, sandbox.client_id, sandbox.client_secret, verify=str(sandbox.ca_file))
-        salesforce, marketo = SalesforceClient(creds), MarketoClient(creds)
-        total = PageResult()
-        started = time.perf_counter()
-        with open_raw_store(workdir / "bench.work.duckdb") as store:
-            for obj in SALESFORCE_OBJECTS:
-                total.add(jobs.extract_salesforce_object(salesforce, store, obj, as_of, "bench"))
-            by_name = {obj.name: obj for obj in MARKETO_OBJECTS}
-            types = marketo.activity_types()
-            history = parse_instant("2015-01-01T00:00:00Z")
-            total.add(jobs.extract_marketo_reference(store, by_name["activity_types"], types, "bench"))
-            total.add(jobs.extract_marketo_reference(store, by_name["programs"], marketo.programs(), "bench"))
-            total.add(jobs.extract_marketo_leads(marketo, store, by_name["leads"], as_of, "bench", history))
-            total.add(
-                jobs.extract_marketo_activities(
-                    marketo, store, by_name["activities"], [int(t["id"]) for t in types], "bench", history
-                )
-            )
-        elapsed = time.perf_counter() - started
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    say(f"{leads} leads: fixture generated in {time.perf_counter() - started:.0f} s")
+    records = sum(1 for path in fixture.rglob("*.jsonl") for _ in path.open(encoding="utf-8"))
+    first = marketo_format(parse_instant(AS_OF) - timedelta(days=1))
+    with running_sandbox(fixture, workdir / "tls", as_of=first) as sandbox:
+        saved = dict(os.environ)
+        os.environ.update(nightly_env(sandbox.airflow_connection(), workdir / "leadflow.duckdb"))
+        os.environ["LEADFLOW_REPORTS_DIR"] = str(workdir / "reports")
+        os.environ.pop("LEADFLOW_WORK_WAREHOUSE", None)
+        try:
+            full = run_night(first, "full", sandbox.pid)
+            say(f"{leads} leads: full night {full.total_wall:.0f} s")
+            sandbox.set_clock(AS_OF)
+            increment = run_night(AS_OF, "increment", sandbox.pid)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    floor_wall, floor_cpu = floor(fixture, first)
     return {
         "leads": leads,
-        "records": total.loaded,
-        "seconds": elapsed,
-        "records_per_second": total.loaded / elapsed,
-        "peak_rss_mib": peak_mib,
-        "generate_seconds": generated,
+        "records": records,
+        "full": full,
+        "increment": increment,
+        "floor_wall": floor_wall,
+        "floor_cpu": floor_cpu,
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--leads", type=int, default=20000)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="leadflow-bench-") as tmp:
-        result = bench(args.leads, Path(tmp))
-    print(
-        f"leads {result['leads']}: {result['records']} records extracted in {result['seconds']:.1f} s "
-        f"= {result['records_per_second']:.0f} records/s; extractor peak RSS {result['peak_rss_mib']:.0f} MiB "
-        f"(fixture generated in {result['generate_seconds']:.1f} s)"
+def table(results: list[dict[str, object]]) -> str:
+    head = (
+        "| leads | records | " + " | ".join(f"{p} s" for p in PHASES) + " | night s (CPU s) | peak RSS MiB "
+        "| floor CPU s | night/floor CPU | +1 day: loaded | +1 day s (CPU s) | +1 day/full CPU |"
     )
+    lines = [head, "|" + "---:|" * (head.count("|") - 1)]
+    for r in results:
+        full, inc = r["full"], r["increment"]
+        assert isinstance(full, NightCost) and isinstance(inc, NightCost)
+        lines.append(
+            f"| {r['leads']:,} | {r['records']:,} | "
+            + " | ".join(f"{full.wall[p]:.1f}" for p in PHASES)
+            + f" | {full.total_wall:.0f} ({full.total_cpu:.0f}) | {full.peak_rss_mib:,.0f}"
+            f" | {r['floor_cpu']:.1f} | {full.total_cpu / max(r['floor_cpu'], 1e-9):.0f}x"
+            f" | {inc.loaded:,} ({inc.loaded / max(full.loaded, 1):.1%})"
+            f" | {inc.total_wall:.0f} ({inc.total_cpu:.0f}) | {inc.total_cpu / full.total_cpu:.0%} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--leads", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, force=True)
+    results = []
+    for leads in args.leads:
+        with tempfile.TemporaryDirectory(prefix="leadflow-bench-") as tmp:
+            results.append(bench(leads, Path(tmp)))
+    print(f"\nmachine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB")
+    print(table(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, default=lambda o: o.__dict__, indent=2))
 
 
 if __name__ == "__main__":

@@ -278,14 +278,13 @@ async def mkto_activities(request: Request) -> Response:
         return _mkto_error("1001", "Invalid value for nextPageToken or activityTypeIds")
     if not type_ids or len(type_ids) > 10:
         return _mkto_error("1003", "activityTypeIds must name 1 to 10 types")
-    since = parse_instant(moment).replace(tzinfo=None).isoformat(sep=" ")
-    at = ts_sql("(line::json->>'activityDate')")
-    where = (
-        f"(line::json->>'activityTypeId')::int in ({', '.join(map(str, type_ids))}) and "
-        f"({at} > timestamp '{since}' or ({at} = timestamp '{since}' and id::bigint > {last_id}))"
+    rows = state.store.append_only_page(
+        MKTO["activities"],
+        state.clock,
+        (parse_instant(moment), last_id),
+        f"(line::json->>'activityTypeId')::int in ({', '.join(map(str, type_ids))})",
+        MKTO_PAGE_SIZE + 1,
     )
-    rows = state.store.rows(MKTO["activities"], state.clock, where, limit=MKTO_PAGE_SIZE + 1)
-    rows.sort(key=lambda r: (parse_instant(r["activityDate"]), int(r["id"])))
     more = len(rows) > MKTO_PAGE_SIZE
     rows = rows[:MKTO_PAGE_SIZE]
     next_token = (

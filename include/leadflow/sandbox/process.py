@@ -23,6 +23,7 @@ class RunningSandbox:
     ca_file: Path
     client_id: str
     client_secret: str
+    pid: int | None = None
 
     def airflow_connection(self) -> str:
         """An Airflow connection (JSON form) pointing a client at this sandbox."""
@@ -93,7 +94,7 @@ def running_sandbox(
     env = {**os.environ, "LEADFLOW_SANDBOX_CLIENT_SECRET": secret}
     log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    sandbox = RunningSandbox(f"https://127.0.0.1:{port}", tls_dir / "ca.pem", "leadflow", secret)
+    sandbox = RunningSandbox(f"https://127.0.0.1:{port}", tls_dir / "ca.pem", "leadflow", secret, process.pid)
     try:
         deadline = time.monotonic() + 120
         while True:

@@ -63,5 +63,11 @@ def serve(
     _, cert, key = write_certificates(tls_dir)
     state = build_state(fixtures, as_of, faults, seed, client_id, client_secret, page_size)
     uvicorn.run(
-        create_app(state), host=host, port=port, ssl_certfile=str(cert), ssl_keyfile=str(key), log_level="warning"
+        create_app(state),
+        host=host,
+        port=port,
+        ssl_certfile=str(cert),
+        ssl_keyfile=str(key),
+        log_level="warning",
+        timeout_graceful_shutdown=1,  # clients keep connections alive: do not wait for them on SIGTERM
     )

@@ -173,6 +173,22 @@ class FixtureStore:
     def _project(record: dict[str, Any], fields: list[str]) -> dict[str, Any]:
         return {name: record.get(name) for name in fields}
 
+    def append_only_page(
+        self, obj: FixtureObject, clock: datetime, after: tuple[datetime, int], where: str, limit: int
+    ) -> list[dict[str, Any]]:
+        """The next ``limit`` rows of an append-only object after (stamp, numeric id) ``after``, up to
+        ``clock``: a range read on the stored order, so a page costs what the page holds."""
+        since, last_id = after
+        with self._lock:
+            lines = self._con.execute(
+                f"""select line from {_table(obj)}
+                    where stamp >= ? and stamp <= ? and (stamp > ? or id::bigint > ?) and ({where or "true"})
+                    order by stamp, id::bigint
+                    limit ?""",
+                [since.replace(tzinfo=None), clock.replace(tzinfo=None), since.replace(tzinfo=None), last_id, limit],
+            ).fetchall()
+        return [json.loads(line) for (line,) in lines]
+
     def rows(
         self, obj: FixtureObject, clock: datetime, extra_where: str = "", limit: int | None = None
     ) -> list[dict[str, Any]]:
