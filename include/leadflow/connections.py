@@ -6,6 +6,8 @@ A connection holds the API base URL in ``host`` (``https://...``), the OAuth cli
 ``verify``          path of a CA bundle for a private CA (default: the system trust store)
 ``timeout``         seconds per request (default 60)
 ``max_attempts``    retries per call before the task fails (default 8)
+``bulk_threshold``  Salesforce: a query expected to return more rows than this runs as a Bulk API
+                    2.0 job, fewer as REST pages (default 10000)
 ``history_start``   Marketo only: where a first run (no watermark) starts (default 2015-01-01)
 """
 
@@ -42,6 +44,7 @@ def credentials(conn_id: str) -> ApiCredentials:
         verify=extra.get("verify", True),
         timeout=float(extra.get("timeout", 60)),
         max_attempts=int(extra.get("max_attempts", 8)),
+        bulk_threshold=int(extra.get("bulk_threshold", 10_000)),
     )
 
 

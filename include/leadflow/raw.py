@@ -22,6 +22,7 @@ The same layer is written to DuckDB (:class:`DuckDBRawStore`) or PostgreSQL
 
 from __future__ import annotations
 
+import csv
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
@@ -36,6 +37,7 @@ import pandas as pd
 import psycopg2.extensions
 from psycopg2.extras import execute_values
 
+from leadflow.extract.validate import checked_chunk_sql
 from leadflow.fixtures import FixtureObject
 from leadflow.postgres import PostgresDatabase
 from leadflow.settings import Location
@@ -203,13 +205,38 @@ class RawStore(ABC):
                     [obj.name, item.record_id, item.reason, item.payload, run_id, now],
                 )
             if watermark is not None:
-                self._execute(
-                    """insert into raw_meta.watermarks values (?, ?, ?, ?)
-                       on conflict (object) do update set watermark = excluded.watermark,
-                           run_id = excluded.run_id, updated_at = excluded.updated_at""",
-                    [obj.name, watermark, run_id, now],
-                )
+                self._set_watermark(obj, watermark, run_id, now)
         return result
+
+    def _set_watermark(self, obj: FixtureObject, watermark: str, run_id: str, now: datetime) -> None:
+        self._execute(
+            """insert into raw_meta.watermarks values (?, ?, ?, ?)
+               on conflict (object) do update set watermark = excluded.watermark,
+                   run_id = excluded.run_id, updated_at = excluded.updated_at""",
+            [obj.name, watermark, run_id, now],
+        )
+
+    def write_csv_chunk(
+        self,
+        obj: FixtureObject,
+        chunk: Path,
+        types: dict[str, str],
+        run_id: str,
+        watermark: str | None,
+        nulls: tuple[str, ...] = ("",),
+    ) -> tuple[PageResult, str | None]:
+        """Land one CSV chunk of a bulk extract set-based: DuckDB types and checks every record
+        (:func:`~leadflow.extract.validate.checked_chunk_sql`), then the loadable versions, the
+        quarantine and the watermark are written in one transaction. Returns the result and the
+        watermark after the chunk. Here the checks run in a DuckDB of their own and the rows are
+        handed to :meth:`write_page`; a store on DuckDB does it all inside the warehouse."""
+        with duckdb.connect() as con:
+            rows = con.execute(_checked_chunk(con, obj, chunk, types, nulls)).fetchall()
+        good = [(rid, version, json.loads(payload)) for rid, version, stamp_at, reason, payload in rows if not reason]
+        bad = [Rejected(rid, reason, payload) for rid, version, stamp_at, reason, payload in rows if reason]
+        latest = max((r for r in rows if not r[3] and r[2] is not None), key=lambda r: r[2], default=None)
+        watermark = _later(watermark, latest[1] if latest else None, latest[2] if latest else None)
+        return self.write_page(obj, good, bad, run_id, watermark), watermark
 
     def record_load(self, obj: FixtureObject, run_id: str, result: PageResult) -> None:
         self._execute(
@@ -231,6 +258,31 @@ class RawStore(ABC):
         return set(payload if isinstance(payload, dict) else json.loads(payload))
 
 
+def _checked_chunk(
+    con: duckdb.DuckDBPyConnection, obj: FixtureObject, chunk: Path, types: dict[str, str], nulls: tuple[str, ...]
+) -> str:
+    """Read a CSV chunk (all text) into a temp table of ``con``; the SQL that checks and types it."""
+    with chunk.open(encoding="utf-8", newline="") as handle:
+        fields = next(csv.reader(handle), [])
+    columns = "{" + ", ".join(f"'{name}': 'varchar'" for name in fields) + "}"
+    con.execute(
+        f"""create or replace temp table chunk_text as
+            select * from read_csv('{chunk}', header = true, auto_detect = false, columns = {columns},
+                                   quote = '"', escape = '"', delim = ',', max_line_size = 16777216)"""
+    )
+    return checked_chunk_sql("chunk_text", fields, types, obj.key, obj.stamp or None, nulls)
+
+
+def _later(watermark: str | None, candidate: str | None, candidate_at: datetime | None) -> str | None:
+    """The later of a watermark (text as received) and a candidate version with its instant."""
+    if candidate is None or candidate_at is None:
+        return watermark
+    if watermark is None:
+        return candidate
+    current = datetime.fromisoformat(watermark.replace("+0000", "+00:00").replace("Z", "+00:00"))
+    return candidate if candidate_at > current else watermark
+
+
 class DuckDBRawStore(RawStore):
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
@@ -239,6 +291,48 @@ class DuckDBRawStore(RawStore):
     def _execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple]:
         result = self.con.execute(statement, parameters)
         return result.fetchall() if result.description else []
+
+    def write_csv_chunk(
+        self,
+        obj: FixtureObject,
+        chunk: Path,
+        types: dict[str, str],
+        run_id: str,
+        watermark: str | None,
+        nulls: tuple[str, ...] = ("",),
+    ) -> tuple[PageResult, str | None]:
+        checked = _checked_chunk(self.con, obj, chunk, types, nulls)
+        self._execute(f"create or replace temp table chunk as {checked}")
+        try:
+            received, rejected, latest, latest_at = self._execute(
+                """select count(*), count(reason), arg_max(record_version, stamp_at) filter (where reason is null),
+                          max(stamp_at) filter (where reason is null)
+                   from chunk"""
+            )[0]
+            watermark = _later(watermark, latest, latest_at)
+            now = _now()
+            with self._transaction():
+                self._execute(
+                    """insert into raw_meta.quarantine
+                       select ?, record_id, reason, payload, ?, ? from chunk where reason is not null""",
+                    [obj.name, run_id, now],
+                )
+                loaded = self._execute(
+                    f"""insert into {table_for(obj)}
+                        select c.record_id, c.record_version, c.payload::json, ?, ?
+                        from chunk as c
+                        where c.reason is null and not exists (
+                            select 1 from {table_for(obj)} as r
+                            where r.record_id = c.record_id and r.record_version = c.record_version
+                        )""",
+                    [run_id, now],
+                )[0][0]
+                if watermark is not None:
+                    self._set_watermark(obj, watermark, run_id, now)
+        finally:
+            self._execute("drop table if exists chunk")
+            self._execute("drop table if exists chunk_text")
+        return PageResult(received=received, loaded=loaded, quarantined=rejected), watermark
 
     def _insert_new_versions(self, obj: FixtureObject, versions: list[Version], run_id: str, now: datetime) -> int:
         frame = pd.DataFrame(

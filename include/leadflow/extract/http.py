@@ -31,6 +31,7 @@ class ApiCredentials:
     verify: str | bool = True  # a CA bundle path for private CAs, True for the system store
     timeout: float = 60.0
     max_attempts: int = 8
+    bulk_threshold: int = 10_000  # rows above which a query runs as a bulk job, not REST pages
 
 
 class TransientError(Exception):

@@ -3,20 +3,28 @@
 Every job is incremental and idempotent: it asks the source for records stamped at or after the
 object's watermark (``>=``, so a night killed half-way loses nothing at a page boundary), up to the
 run's as-of time, and commits page by page; versions already stored are not stored again.
+
+Small deltas come as REST pages, checked record by record. Large ones (a first night, a backfill,
+a mass update) come as bulk CSV chunks: Salesforce's Bulk API 2.0 when the first REST page says the
+query holds more than the connection's ``bulk_threshold`` rows, Marketo's bulk lead export always;
+each chunk is landed set-based (:meth:`RawStore.write_csv_chunk`), so memory is bounded by a chunk.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from leadflow.extract.marketo import MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
-from leadflow.extract.validate import coerce, problem
+from leadflow.extract.validate import problem
 from leadflow.fixtures import FixtureObject
 from leadflow.raw import PageResult, RawStore, Rejected
 from leadflow.timefmt import parse_instant, salesforce_format
@@ -71,6 +79,17 @@ def _latest(values: Iterable[str], current: str | None) -> str | None:
     return best
 
 
+def _chunk_files(chunks: Iterable[str]) -> Iterator[Path]:
+    """Each CSV chunk written to a temporary file (DuckDB reads files), removed after use."""
+    with tempfile.TemporaryDirectory(prefix="leadflow-chunk-") as tmp:
+        path = Path(tmp) / "chunk.csv"
+        for text in chunks:
+            if not text.strip():
+                continue  # no header: nothing in this chunk
+            path.write_text(text, encoding="utf-8")
+            yield path
+
+
 def extract_salesforce_object(
     client: SalesforceClient, store: RawStore, obj: FixtureObject, as_of: datetime, run_id: str
 ) -> PageResult:
@@ -83,10 +102,19 @@ def extract_salesforce_object(
         conditions.insert(0, f"{obj.stamp} >= {salesforce_format(parse_instant(watermark))}")
     soql = f"SELECT {', '.join(types)} FROM {obj.name} WHERE {' AND '.join(conditions)} ORDER BY {obj.stamp}, Id"
     total = PageResult()
-    for page in client.pages(soql, include_deleted=True):
-        good, bad = _split(page.records, types, obj, lambda r: r[obj.stamp])
-        watermark = _latest((version for _, version, _ in good), watermark)
-        total.add(store.write_page(obj, good, bad, run_id, watermark))
+    pages = client.pages(soql, include_deleted=True)
+    first = next(pages)
+    if first.total_size > client.creds.bulk_threshold:
+        pages.close()
+        log.info("%s: %d rows, read as a Bulk API 2.0 job", obj.name, first.total_size)
+        for chunk in _chunk_files(client.bulk_chunks(soql, include_deleted=True)):
+            result, watermark = store.write_csv_chunk(obj, chunk, types, run_id, watermark)
+            total.add(result)
+    else:
+        for page in itertools.chain([first], pages):
+            good, bad = _split(page.records, types, obj, lambda r: r[obj.stamp])
+            watermark = _latest((version for _, version, _ in good), watermark)
+            total.add(store.write_page(obj, good, bad, run_id, watermark))
     store.record_load(obj, run_id, total)
     return total
 
@@ -100,10 +128,9 @@ def extract_marketo_leads(
     watermark = store.watermark(obj)
     start = parse_instant(watermark) if watermark else history_start
     total = PageResult()
-    for rows in client.export_leads(start, as_of, list(types)):
-        good, bad = _split((coerce(r, types) for r in rows), types, obj, lambda r: r["updatedAt"])
-        watermark = _latest((version for _, version, _ in good), watermark)
-        total.add(store.write_page(obj, good, bad, run_id, watermark))
+    for chunk in _chunk_files(client.export_leads(start, as_of, list(types))):
+        result, watermark = store.write_csv_chunk(obj, chunk, types, run_id, watermark, nulls=("", "null"))
+        total.add(result)
     store.record_load(obj, run_id, total)
     return total
 

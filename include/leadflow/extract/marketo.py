@@ -6,8 +6,6 @@ mean log in again, 606/607/615 (rate, daily quota, concurrency) mean wait and re
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import time
 from collections.abc import Iterator
@@ -125,15 +123,16 @@ class MarketoClient:
                 if not more:
                     break
 
-    def export_leads(self, start: datetime, end: datetime, fields: list[str]) -> Iterator[list[dict[str, Any]]]:
-        """Lead rows updated in ``[start, end]``, one bulk export job per window of at most 31 days."""
+    def export_leads(self, start: datetime, end: datetime, fields: list[str]) -> Iterator[str]:
+        """Leads updated in ``[start, end]`` as CSV files (Marketo writes ``null`` for a null), one
+        bulk export job per window of at most 31 days."""
         window_start = start
         while window_start < end:
             window_end = min(window_start + MAX_EXPORT_WINDOW, end)
             yield self._export_window(window_start, window_end, fields)
             window_start = window_end
 
-    def _export_window(self, start: datetime, end: datetime, fields: list[str]) -> list[dict[str, Any]]:
+    def _export_window(self, start: datetime, end: datetime, fields: list[str]) -> str:
         created = self._request(
             "POST",
             "/bulk/v1/leads/export/create.json",
@@ -152,10 +151,7 @@ class MarketoClient:
             if status in ("Failed", "Cancelled"):
                 raise MarketoError(f"lead export {export_id} {status}")
             time.sleep(self.export_poll_seconds)
-        text = self._request("GET", f"/bulk/v1/leads/export/{export_id}/file.json", raw=True)
-        return [
-            {k: (None if v in ("", "null") else v) for k, v in row.items()} for row in csv.DictReader(io.StringIO(text))
-        ]
+        return self._request("GET", f"/bulk/v1/leads/export/{export_id}/file.json", raw=True)
 
     def programs(self) -> list[dict[str, Any]]:
         programs: list[dict[str, Any]] = []

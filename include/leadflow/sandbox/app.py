@@ -48,6 +48,7 @@ class SandboxState:
     page_size: int = SF_PAGE_SIZE
     tokens: dict[str, str] = field(default_factory=dict)  # token -> system
     exports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bulk_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # Salesforce Bulk API 2.0 query jobs
     drift: dict[str, dict[str, Any]] = field(default_factory=dict)  # object -> {"add": {...}, "remove": [...]}
 
     def fields(self, obj_name: str) -> dict[str, str]:
@@ -223,6 +224,78 @@ async def sf_query_more(request: Request) -> Response:
         return _sf_page(state, cursor_id, int(offset), request.url.path.startswith(f"{API}/queryAll"), obj_name)
     except (ValueError, KeyError):
         return _sf_error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+
+
+# -- Salesforce Bulk API 2.0 (query jobs) ------------------------------------------------------
+BULK_MAX_RECORDS = 50_000
+
+
+async def sf_bulk_create(request: Request) -> Response:
+    if (error := await _guard(request, "salesforce")) is not None:
+        return error
+    state: SandboxState = request.app.state.sandbox
+    body = await request.json()
+    operation, soql = body.get("operation"), body.get("query", "")
+    if operation not in ("query", "queryAll"):
+        return _sf_error(400, "INVALIDJOB", f"operation must be query or queryAll, not {operation!r}")
+    try:
+        obj = salesforce_object(soql.lower().split(" from ", 1)[1].split()[0])
+        query = parse(soql, state.fields(obj.name))
+    except (IndexError, KeyError):
+        return _sf_error(400, "INVALID_TYPE", f"sObject type is not supported: {soql[:60]}")
+    except SoqlError as exc:
+        return _sf_error(400, "MALFORMED_QUERY", str(exc))
+    stored = [f for f in query.fields if f in state.store.fields[obj.name]]
+    include_deleted = operation == "queryAll"
+    cursor_id, cursor = state.store.open_cursor(
+        obj, stored, state.clock, query.predicates, include_deleted, query.limit
+    )
+    state.bulk_jobs[cursor_id] = {"object": obj.name, "operation": operation, "records": cursor.total}
+    return JSONResponse(
+        {"id": cursor_id, "operation": operation, "object": obj.name, "state": "UploadComplete", "apiVersion": 60.0}
+    )
+
+
+async def sf_bulk_job(request: Request) -> Response:
+    if (error := await _guard(request, "salesforce")) is not None:
+        return error
+    state: SandboxState = request.app.state.sandbox
+    job = state.bulk_jobs.get(request.path_params["job_id"])
+    if job is None:
+        return _sf_error(404, "NOT_FOUND", "The requested resource does not exist")
+    return JSONResponse(
+        {
+            "id": request.path_params["job_id"],
+            "operation": job["operation"],
+            "object": job["object"],
+            "state": "JobComplete",  # the sandbox finishes instantly
+            "numberRecordsProcessed": job["records"],
+        }
+    )
+
+
+async def sf_bulk_results(request: Request) -> Response:
+    if (error := await _guard(request, "salesforce")) is not None:
+        return error
+    state: SandboxState = request.app.state.sandbox
+    job_id = request.path_params["job_id"]
+    job = state.bulk_jobs.get(job_id)
+    if job is None:
+        return _sf_error(404, "NOT_FOUND", "The requested resource does not exist")
+    try:
+        offset = int(request.query_params.get("locator") or 0)
+        size = min(int(request.query_params.get("maxRecords") or BULK_MAX_RECORDS), BULK_MAX_RECORDS)
+    except ValueError:
+        return _sf_error(400, "INVALID_LOCATOR", "invalid locator or maxRecords")
+    text, count = state.store.csv_page(job_id, offset, size, state.drift.get(job["object"]))
+    locator = str(offset + count) if offset + count < job["records"] else "null"
+    if locator == "null":
+        state.store.close_cursor(job_id)
+    return Response(
+        text,
+        media_type="text/csv",
+        headers={"Sforce-Locator": locator, "Sforce-NumberOfRecords": str(count)},
+    )
 
 
 # -- Marketo ------------------------------------------------------------------------------------
@@ -435,6 +508,9 @@ def create_app(state: SandboxState) -> Starlette:
     routes = [
         Route("/services/oauth2/token", sf_token, methods=["POST"]),
         Route(f"{API}/sobjects/{{sobject}}/describe", sf_describe),
+        Route(f"{API}/jobs/query", sf_bulk_create, methods=["POST"]),
+        Route(f"{API}/jobs/query/{{job_id}}", sf_bulk_job),
+        Route(f"{API}/jobs/query/{{job_id}}/results", sf_bulk_results),
         Route(f"{API}/query", sf_query),
         Route(f"{API}/queryAll", sf_query),
         Route(f"{API}/query/{{locator}}", sf_query_more),

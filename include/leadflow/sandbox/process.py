@@ -25,15 +25,16 @@ class RunningSandbox:
     client_secret: str
     pid: int | None = None
 
-    def airflow_connection(self) -> str:
-        """An Airflow connection (JSON form) pointing a client at this sandbox."""
+    def airflow_connection(self, **extra: object) -> str:
+        """An Airflow connection (JSON form) pointing a client at this sandbox (``extra``: more
+        connection options, e.g. ``bulk_threshold``)."""
         return json.dumps(
             {
                 "conn_type": "http",
                 "host": self.url,
                 "login": self.client_id,
                 "password": self.client_secret,
-                "extra": {"verify": str(self.ca_file)},
+                "extra": {"verify": str(self.ca_file), **extra},
             }
         )
 

@@ -163,6 +163,28 @@ class FixtureStore:
             ).fetchall()
         return [self._project(json.loads(line), cursor.fields) for (line,) in rows], cursor
 
+    def csv_page(self, cursor_id: str, offset: int, size: int, drift: dict[str, Any] | None = None) -> tuple[str, int]:
+        """Rows ``[offset, offset + size)`` of a cursor as Bulk API 2.0 CSV (header row, RFC 4180,
+        empty field = null), written by DuckDB; and how many rows it holds. ``drift`` (fields added
+        with a constant value, fields removed) is applied as for JSON pages."""
+        cursor = self._cursors[cursor_id]
+        drift = drift or {}
+        added = drift.get("add", {})
+        columns = [
+            f"json_extract_string(line, '$.{name}') as \"{name}\""
+            for name in cursor.fields
+            if name not in drift.get("remove", []) and name not in added
+        ] + [f"'{str(value).replace(chr(39), chr(39) * 2)}' as \"{name}\"" for name, value in added.items()]
+        with tempfile.TemporaryDirectory() as tmp, self._lock:
+            out = Path(tmp) / "page.csv"
+            count = self._con.execute(
+                f"""copy (select {", ".join(columns)} from {cursor.table}
+                          where pos >= {int(offset)} and pos < {int(offset) + int(size)} order by pos)
+                    to '{out}' (format csv, header true, quote '"', escape '"')"""
+            ).fetchall()[0][0]
+            text = out.read_text(encoding="utf-8")
+        return text, count
+
     def close_cursor(self, cursor_id: str) -> None:
         cursor = self._cursors.pop(cursor_id, None)
         if cursor:
