@@ -145,7 +145,10 @@ def test_the_night_runs_on_celery_workers_into_the_postgres_warehouse(
     ((through_celery, succeeded),) = pg_query(
         metadata_database, "select count(*), count(*) filter (where status = 'SUCCESS') from celery_taskmeta"
     )
-    ((tasks,),) = pg_query(metadata_database, "select count(*) from task_instance where dag_id = 'leadflow_nightly'")
+    ((tasks,),) = pg_query(  # an EmptyOperator never reaches a worker: the scheduler marks it done
+        metadata_database,
+        "select count(*) from task_instance where dag_id = 'leadflow_nightly' and operator != 'EmptyOperator'",
+    )
     assert through_celery == succeeded >= tasks > 20  # every task instance went through a Celery worker
 
     assert not local_file.exists() and not list(tmp_path.glob("*.duckdb")), "a task wrote a local warehouse file"

@@ -16,7 +16,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -501,7 +501,10 @@ async def admin_drift(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+    """Up, and where the fixture's history starts (what a connection's ``history_start`` is for)."""
+    earliest = request.app.state.sandbox.store.earliest
+    start = marketo_format(earliest.replace(tzinfo=UTC)) if earliest else None
+    return JSONResponse({"status": "ok", "history_start": start})
 
 
 def create_app(state: SandboxState) -> Starlette:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -24,6 +25,7 @@ class RunningSandbox:
     client_id: str
     client_secret: str
     pid: int | None = None
+    history_start: str | None = None  # the fixture's first instant: where a first Marketo export starts
 
     def airflow_connection(self, **extra: object) -> str:
         """An Airflow connection (JSON form) pointing a client at this sandbox (``extra``: more
@@ -34,7 +36,11 @@ class RunningSandbox:
                 "host": self.url,
                 "login": self.client_id,
                 "password": self.client_secret,
-                "extra": {"verify": str(self.ca_file), **extra},
+                "extra": {
+                    "verify": str(self.ca_file),
+                    **({"history_start": self.history_start} if self.history_start else {}),
+                    **extra,
+                },
             }
         )
 
@@ -102,7 +108,8 @@ def running_sandbox(
             if process.poll() is not None:
                 raise RuntimeError(f"sandbox exited with {process.returncode} before it was ready")
             try:
-                sandbox.admin("health")
+                health = sandbox.admin("health")
+                sandbox = dataclasses.replace(sandbox, history_start=health.get("history_start"))
                 break
             except (requests.ConnectionError, OSError):
                 if time.monotonic() > deadline:
