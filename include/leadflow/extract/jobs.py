@@ -79,6 +79,21 @@ def _latest(values: Iterable[str], current: str | None) -> str | None:
     return best
 
 
+REST_CHUNK = 20_000  # records of REST pages landed in one transaction (and one anti-join)
+
+
+def _batched(pages: Iterable[list[dict[str, Any]]], size: int) -> Iterator[list[dict[str, Any]]]:
+    """Consecutive pages joined into chunks of at least ``size`` records (the last may be smaller)."""
+    chunk: list[dict[str, Any]] = []
+    for records in pages:
+        chunk.extend(records)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _chunk_files(chunks: Iterable[str]) -> Iterator[Path]:
     """Each CSV chunk written to a temporary file (DuckDB reads files), removed after use."""
     with tempfile.TemporaryDirectory(prefix="leadflow-chunk-") as tmp:
@@ -150,8 +165,8 @@ def extract_marketo_activities(
     per_page_watermark = len(type_ids) <= 10  # with several type groups, move it once all are read
     latest = watermark
     total = PageResult()
-    for page in client.activity_pages(token, type_ids):
-        good, bad = _split(page.activities, types, obj, lambda r: r["activityDate"])
+    for records in _batched((page.activities for page in client.activity_pages(token, type_ids)), REST_CHUNK):
+        good, bad = _split(records, types, obj, lambda r: r["activityDate"])
         latest = _latest((version for _, version, _ in good), latest)
         total.add(store.write_page(obj, good, bad, run_id, latest if per_page_watermark else None))
     if not per_page_watermark and latest:

@@ -316,13 +316,16 @@ async def mkto_activity_types(request: Request) -> Response:
     return _mkto_ok(state.store.rows(MKTO["activity_types"], state.clock))
 
 
-def _encode_token(moment: str, last_id: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"t": moment, "i": last_id}).encode()).decode().rstrip("=")
+def _encode_token(moment: str, last_id: int, **cursor: Any) -> str:
+    """An opaque paging token: where the last page ended, and the server-side cursor serving it."""
+    data = {"t": moment, "i": last_id, **cursor}
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
-def _decode_token(token: str) -> tuple[str, int]:
+def _decode_token(token: str) -> dict[str, Any]:
     data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    return data["t"], int(data["i"])
+    int(data["i"])
+    return data
 
 
 async def mkto_paging_token(request: Request) -> Response:
@@ -345,23 +348,33 @@ async def mkto_activities(request: Request) -> Response:
         return error
     state: SandboxState = request.app.state.sandbox
     try:
-        moment, last_id = _decode_token(request.query_params["nextPageToken"])
+        token = _decode_token(request.query_params["nextPageToken"])
         type_ids = [int(t) for t in request.query_params["activityTypeIds"].split(",") if t.strip()]
     except (KeyError, ValueError):
         return _mkto_error("1001", "Invalid value for nextPageToken or activityTypeIds")
     if not type_ids or len(type_ids) > 10:
         return _mkto_error("1003", "activityTypeIds must name 1 to 10 types")
-    rows = state.store.append_only_page(
-        MKTO["activities"],
-        state.clock,
-        (parse_instant(moment), last_id),
-        f"(line::json->>'activityTypeId')::int in ({', '.join(map(str, type_ids))})",
-        MKTO_PAGE_SIZE + 1,
-    )
-    more = len(rows) > MKTO_PAGE_SIZE
-    rows = rows[:MKTO_PAGE_SIZE]
-    next_token = (
-        _encode_token(rows[-1]["activityDate"], int(rows[-1]["id"])) if rows else request.query_params["nextPageToken"]
+    group = ",".join(map(str, sorted(type_ids)))
+    # the first page of a walk materialises its result; later pages are range reads of it
+    if token.get("g") == group and state.store.has_cursor(token.get("c", "")):
+        cursor_id, offset = token["c"], int(token["o"])
+    else:
+        since = parse_instant(token["t"]).replace(tzinfo=None).isoformat(sep=" ")
+        predicates = [
+            f"(line::json->>'activityTypeId')::int in ({group})",
+            f"(stamp > timestamp '{since}' or (stamp = timestamp '{since}' and id::bigint > {int(token['i'])}))",
+        ]
+        fields = list(state.store.fields["activities"])
+        cursor_id, _ = state.store.open_cursor(MKTO["activities"], fields, state.clock, predicates, True)
+        offset = 0
+    rows, cursor = state.store.page(cursor_id, offset, MKTO_PAGE_SIZE)
+    more = offset + len(rows) < cursor.total
+    if not more:
+        state.store.close_cursor(cursor_id)
+    if not rows:
+        return _mkto_ok([], moreResult=False, nextPageToken=request.query_params["nextPageToken"])
+    next_token = _encode_token(
+        rows[-1]["activityDate"], int(rows[-1]["id"]), c=cursor_id, o=offset + len(rows), g=group
     )
     return _mkto_ok(rows, moreResult=more, nextPageToken=next_token)
 

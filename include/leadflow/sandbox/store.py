@@ -79,8 +79,9 @@ class FixtureStore:
         manifest = json.loads((self.fixtures_dir / "manifest.json").read_text())
         self.manifest_as_of: str = manifest["as_of"]
         self.earliest: datetime | None = self._con.execute(
-            " union all ".join(f"select min(stamp) from {_table(obj)}" for obj in ALL_OBJECTS if obj.stamp)
-            .join(["select min(m) from (", ") as mins(m)"])
+            " union all ".join(f"select min(stamp) from {_table(obj)}" for obj in ALL_OBJECTS if obj.stamp).join(
+                ["select min(m) from (", ") as mins(m)"]
+            )
         ).fetchall()[0][0]
         self._cursors: dict[str, Cursor] = {}
 
@@ -158,6 +159,9 @@ class FixtureStore:
         self._cursors[cursor_id] = cursor
         return cursor_id, cursor
 
+    def has_cursor(self, cursor_id: str) -> bool:
+        return cursor_id in self._cursors
+
     def page(self, cursor_id: str, offset: int, size: int) -> tuple[list[dict[str, Any]], Cursor]:
         cursor = self._cursors[cursor_id]
         with self._lock:
@@ -198,22 +202,6 @@ class FixtureStore:
     @staticmethod
     def _project(record: dict[str, Any], fields: list[str]) -> dict[str, Any]:
         return {name: record.get(name) for name in fields}
-
-    def append_only_page(
-        self, obj: FixtureObject, clock: datetime, after: tuple[datetime, int], where: str, limit: int
-    ) -> list[dict[str, Any]]:
-        """The next ``limit`` rows of an append-only object after (stamp, numeric id) ``after``, up to
-        ``clock``: a range read on the stored order, so a page costs what the page holds."""
-        since, last_id = after
-        with self._lock:
-            lines = self._con.execute(
-                f"""select line from {_table(obj)}
-                    where stamp >= ? and stamp <= ? and (stamp > ? or id::bigint > ?) and ({where or "true"})
-                    order by stamp, id::bigint
-                    limit ?""",
-                [since.replace(tzinfo=None), clock.replace(tzinfo=None), since.replace(tzinfo=None), last_id, limit],
-            ).fetchall()
-        return [json.loads(line) for (line,) in lines]
 
     def rows(
         self, obj: FixtureObject, clock: datetime, extra_where: str = "", limit: int | None = None
