@@ -34,9 +34,9 @@ import psutil
 
 from leadflow import night
 from leadflow.demo import nightly_env
-from leadflow.fixtures import MARKETO_OBJECTS, SALESFORCE_OBJECTS
 from leadflow.generator import generate
 from leadflow.sandbox.process import running_sandbox
+from leadflow.settings import paths
 from leadflow.timefmt import marketo_format, parse_instant
 
 AS_OF = "2026-06-30T23:00:00Z"
@@ -115,22 +115,11 @@ def _phase(cost: NightCost, name: str) -> Iterator[None]:
 def run_night(as_of: str, run_id: str, sandbox_pid: int | None) -> NightCost:
     """One night in this process, phase by phase (the environment selects sandbox and warehouse)."""
     cost = NightCost()
-    instant = parse_instant(as_of)
     with PeakMemory(exclude=sandbox_pid) as memory:
-        with _phase(cost, "extract"):
-            night.open_night(instant, run_id)
-            results = [night.extract_salesforce(o.name, instant, run_id) for o in SALESFORCE_OBJECTS]
-            results += [night.extract_marketo(o.name, instant, run_id) for o in MARKETO_OBJECTS]
-        cost.loaded = sum(r["loaded"] for r in results)
-        with _phase(cost, "transform"):
-            night.build_models()
-        with _phase(cost, "audit"):
-            quality = night.audit()
-        with _phase(cost, "publish"):
-            rows = night.publish()
-        with _phase(cost, "report"):
-            night.write_run_summary(instant, run_id, quality, rows)
+        night.run(parse_instant(as_of), run_id, phase=lambda name: _phase(cost, name))
     cost.peak_rss_mib = memory.peak / 2**20
+    with duckdb.connect(str(paths().work_warehouse), read_only=True) as con:
+        cost.loaded = con.execute("select sum(loaded) from raw_meta.loads where run_id = ?", [run_id]).fetchall()[0][0]
     return cost
 
 

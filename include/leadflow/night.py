@@ -6,6 +6,8 @@ import json
 import logging
 import os
 import subprocess
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -145,16 +147,22 @@ def build_review_packet() -> str:
     return str(build_packet(where.warehouse, where.reports))
 
 
-def run(as_of: datetime, run_id: str) -> Path:
-    """The whole night without Airflow, task by task in the DAG's order; the run summary's path."""
-    open_night(as_of, run_id)
-    for obj in SALESFORCE_OBJECTS:
-        extract_salesforce(obj.name, as_of, run_id)
-    for obj in MARKETO_OBJECTS:
-        extract_marketo(obj.name, as_of, run_id)
-    build_models()
-    quality = audit()
-    rows = publish()
-    summary = write_run_summary(as_of, run_id, quality, rows)
-    alert_on_findings(quality)
+def run(as_of: datetime, run_id: str, phase: Callable[[str], AbstractContextManager] = lambda _: nullcontext()) -> Path:
+    """The whole night without Airflow, task by task in the DAG's order; the run summary's path.
+    ``phase(name)`` is entered around each phase (``make bench`` times them with it)."""
+    with phase("extract"):
+        open_night(as_of, run_id)
+        for obj in SALESFORCE_OBJECTS:
+            extract_salesforce(obj.name, as_of, run_id)
+        for obj in MARKETO_OBJECTS:
+            extract_marketo(obj.name, as_of, run_id)
+    with phase("transform"):
+        build_models()
+    with phase("audit"):
+        quality = audit()
+    with phase("publish"):
+        rows = publish()
+    with phase("report"):
+        summary = write_run_summary(as_of, run_id, quality, rows)
+        alert_on_findings(quality)
     return summary

@@ -41,6 +41,7 @@ from leadflow.extract.validate import checked_chunk_sql
 from leadflow.fixtures import FixtureObject
 from leadflow.postgres import PostgresDatabase
 from leadflow.settings import Location
+from leadflow.timefmt import parse_instant
 
 META_DDL = [
     "create schema if not exists raw_meta",
@@ -279,8 +280,7 @@ def _later(watermark: str | None, candidate: str | None, candidate_at: datetime 
         return watermark
     if watermark is None:
         return candidate
-    current = datetime.fromisoformat(watermark.replace("+0000", "+00:00").replace("Z", "+00:00"))
-    return candidate if candidate_at > current else watermark
+    return candidate if candidate_at > parse_instant(watermark) else watermark
 
 
 class DuckDBRawStore(RawStore):

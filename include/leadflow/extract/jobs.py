@@ -2,7 +2,7 @@
 
 Every job is incremental and idempotent: it asks the source for records stamped at or after the
 object's watermark (``>=``, so a night killed half-way loses nothing at a page boundary), up to the
-run's as-of time, and commits page by page; versions already stored are not stored again.
+run's as-of time, and commits chunk by chunk; versions already stored are not stored again.
 
 Small deltas come as REST pages, checked record by record. Large ones (a first night, a backfill,
 a mass update) come as bulk CSV chunks: Salesforce's Bulk API 2.0 when the first REST page says the
