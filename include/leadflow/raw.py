@@ -40,7 +40,7 @@ from psycopg2.extras import execute_values
 from leadflow.extract.validate import checked_chunk_sql
 from leadflow.fixtures import FixtureObject
 from leadflow.postgres import PostgresDatabase
-from leadflow.settings import Location
+from leadflow.settings import Location, duckdb_config
 from leadflow.timefmt import parse_instant
 
 META_DDL = [
@@ -231,7 +231,7 @@ class RawStore(ABC):
         quarantine and the watermark are written in one transaction. Returns the result and the
         watermark after the chunk. Here the checks run in a DuckDB of their own and the rows are
         handed to :meth:`write_page`; a store on DuckDB does it all inside the warehouse."""
-        with duckdb.connect() as con:
+        with duckdb.connect(config=duckdb_config()) as con:
             rows = con.execute(_checked_chunk(con, obj, chunk, types, nulls)).fetchall()
         good = [(rid, version, json.loads(payload)) for rid, version, stamp_at, reason, payload in rows if not reason]
         bad = [Rejected(rid, reason, payload) for rid, version, stamp_at, reason, payload in rows if reason]
@@ -402,6 +402,6 @@ def open_raw_store(location: Location) -> Iterator[RawStore]:
         return
     assert isinstance(location, Path)
     location.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(location)) as con:
+    with duckdb.connect(str(location), config=duckdb_config()) as con:
         con.execute("set TimeZone = 'UTC'")
         yield DuckDBRawStore(con)

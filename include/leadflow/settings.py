@@ -10,6 +10,8 @@
 ``LEADFLOW_PG_DATABASE``     the work database the night writes (dbt's target)
 ``LEADFLOW_PG_PUBLISHED_DATABASE``  the published database BI tools read
 ``LEADFLOW_PG_READER_ROLE``  optional role granted read access to each newly published marts schema
+``LEADFLOW_DUCKDB_MEMORY_LIMIT``  how much memory each DuckDB process of the night may hold
+                             before it spills to disk (default ``2GB``; dbt's profile reads it too)
 ``LEADFLOW_REPORTS_DIR``     run summaries, GX data docs and the review packet
 ``LEADFLOW_HOME``            the project root (dbt_project/, expectations/)
 """
@@ -58,6 +60,11 @@ class Paths:
     def dbt_env(self) -> dict[str, str]:
         """What dbt's profile needs beyond the environment the worker already has."""
         return {"LEADFLOW_WORK_WAREHOUSE": str(self.work_warehouse)} if self.dbt_target == "duckdb" else {}
+
+
+def duckdb_config() -> dict[str, str]:
+    """Settings of every DuckDB connection the night opens on its warehouse files."""
+    return {"memory_limit": os.environ.get("LEADFLOW_DUCKDB_MEMORY_LIMIT", "2GB")}
 
 
 def dbt_executable() -> str:

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from leadflow import postgres
-from leadflow.settings import Location
+from leadflow.settings import Location, duckdb_config
 
 MARTS = "marts"
 
@@ -26,7 +26,7 @@ def read_frame(location: Location, sql: str) -> pd.DataFrame:
     """Run a query over a read-only connection and return a DataFrame (the connection is closed)."""
     if isinstance(location, postgres.PostgresDatabase):
         return postgres.read_frame(location, sql)
-    with duckdb.connect(str(location), read_only=True) as con:
+    with duckdb.connect(str(location), read_only=True, config=duckdb_config()) as con:
         return con.execute(sql).df()
 
 
@@ -51,7 +51,7 @@ def publish(work: Location, published: Location, reader_role: str | None = None)
     staging = published.with_name(f".{published.name}.publishing")
     staging.unlink(missing_ok=True)
     rows: dict[str, int] = {}
-    with duckdb.connect(str(staging)) as con:
+    with duckdb.connect(str(staging), config=duckdb_config()) as con:
         con.execute(f"attach '{work}' as work (read_only)")
         con.execute(f"create schema {MARTS}")
         for table in mart_tables(con, "work"):
