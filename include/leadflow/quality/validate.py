@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +67,10 @@ def _id_column(columns: list[str]) -> str | None:
 
 def validate(work: Path, project_root: Path) -> QualityReport:
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
 
     context = gx.get_context(mode="file", project_root_dir=str(project_root))
+    run_id = RunIdentifier(run_name="leadflow", run_time=datetime.now(UTC))
     controls = read_frame(work, "select control_name, threshold, severity from policy.data_quality_controls")
     policy = {row.control_name: (float(row.threshold), str(row.severity)) for row in controls.itertuples()}
     parameters = {f"{name}_mostly": max(0.0, min(1.0, 1.0 - threshold)) for name, (threshold, _) in policy.items()}
@@ -79,7 +82,10 @@ def validate(work: Path, project_root: Path) -> QualityReport:
         if id_column:
             result_format["unexpected_index_column_names"] = [id_column]
         result = context.validation_definitions.get(validation_name(spec)).run(
-            batch_parameters={"dataframe": frame}, expectation_parameters=parameters, result_format=result_format
+            batch_parameters={"dataframe": frame},
+            expectation_parameters=parameters,
+            result_format=result_format,
+            run_id=run_id,
         )
         for outcome in result.results:
             config = outcome.expectation_config
@@ -102,5 +108,9 @@ def validate(work: Path, project_root: Path) -> QualityReport:
                     sample_ids=samples,
                 )
             )
-    sites = context.build_data_docs()
+    # render this night's results only: the store keeps every night's, and re-rendering them all
+    # would make each night slower than the one before
+    tonight = [key for key in context.validation_results_store.list_keys() if key.run_id == run_id]
+    suites = list({key.expectation_suite_identifier.name: key.expectation_suite_identifier for key in tonight}.values())
+    sites = context.build_data_docs(resource_identifiers=tonight + suites)
     return QualityReport(findings=findings, data_docs=next(iter(sites.values()), None))
