@@ -49,7 +49,8 @@ class Paths:
 
     @property
     def dbt_manifest(self) -> Path:
-        """The project's manifest, built at install time (``make venv``, the image): DAG parsing reads it."""
+        """The project's manifest, built at install time (``make manifest``, the image's ``dbt parse``):
+        DAG parsing reads it."""
         return self.dbt_project / "target" / "manifest.json"
 
     @property

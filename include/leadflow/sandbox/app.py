@@ -193,23 +193,32 @@ def _sf_page(state: SandboxState, cursor_id: str, offset: int, include_deleted: 
     return JSONResponse(body)
 
 
-async def sf_query(request: Request) -> Response:
-    if (error := await _guard(request, "salesforce")) is not None:
-        return error
-    state: SandboxState = request.app.state.sandbox
-    include_deleted = request.url.path.rstrip("/").endswith("queryAll")
-    soql = request.query_params.get("q", "")
+def _open_soql(state: SandboxState, soql: str, include_deleted: bool) -> tuple[FixtureObject, str, int] | Response:
+    """Run a SOQL query as of the clock into a cursor: (object, cursor id, rows), or the error
+    Salesforce would answer. REST queries and Bulk API 2.0 jobs both start here."""
     try:
-        head = soql.lower().split(" from ", 1)[1].split()[0]
-        obj: FixtureObject = salesforce_object(head)
-        fields = state.fields(obj.name)
-        query = parse(soql, fields)
+        obj = salesforce_object(soql.lower().split(" from ", 1)[1].split()[0])
+        query = parse(soql, state.fields(obj.name))
     except (IndexError, KeyError):
         return _sf_error(400, "INVALID_TYPE", f"sObject type is not supported: {soql[:60]}")
     except SoqlError as exc:
         return _sf_error(400, "MALFORMED_QUERY", str(exc))
     stored = [f for f in query.fields if f in state.store.fields[obj.name]]
-    cursor_id, _ = state.store.open_cursor(obj, stored, state.clock, query.predicates, include_deleted, query.limit)
+    cursor_id, cursor = state.store.open_cursor(
+        obj, stored, state.clock, query.predicates, include_deleted, query.limit
+    )
+    return obj, cursor_id, cursor.total
+
+
+async def sf_query(request: Request) -> Response:
+    if (error := await _guard(request, "salesforce")) is not None:
+        return error
+    state: SandboxState = request.app.state.sandbox
+    include_deleted = request.url.path.rstrip("/").endswith("queryAll")
+    opened = _open_soql(state, request.query_params.get("q", ""), include_deleted)
+    if isinstance(opened, Response):
+        return opened
+    obj, cursor_id, _ = opened
     return _sf_page(state, cursor_id, 0, include_deleted, obj.name)
 
 
@@ -238,19 +247,11 @@ async def sf_bulk_create(request: Request) -> Response:
     operation, soql = body.get("operation"), body.get("query", "")
     if operation not in ("query", "queryAll"):
         return _sf_error(400, "INVALIDJOB", f"operation must be query or queryAll, not {operation!r}")
-    try:
-        obj = salesforce_object(soql.lower().split(" from ", 1)[1].split()[0])
-        query = parse(soql, state.fields(obj.name))
-    except (IndexError, KeyError):
-        return _sf_error(400, "INVALID_TYPE", f"sObject type is not supported: {soql[:60]}")
-    except SoqlError as exc:
-        return _sf_error(400, "MALFORMED_QUERY", str(exc))
-    stored = [f for f in query.fields if f in state.store.fields[obj.name]]
-    include_deleted = operation == "queryAll"
-    cursor_id, cursor = state.store.open_cursor(
-        obj, stored, state.clock, query.predicates, include_deleted, query.limit
-    )
-    state.bulk_jobs[cursor_id] = {"object": obj.name, "operation": operation, "records": cursor.total}
+    opened = _open_soql(state, soql, include_deleted=operation == "queryAll")
+    if isinstance(opened, Response):
+        return opened
+    obj, cursor_id, records = opened
+    state.bulk_jobs[cursor_id] = {"object": obj.name, "operation": operation, "records": records}
     return JSONResponse(
         {"id": cursor_id, "operation": operation, "object": obj.name, "state": "UploadComplete", "apiVersion": 60.0}
     )

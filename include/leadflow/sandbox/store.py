@@ -78,11 +78,8 @@ class FixtureStore:
             self._load(obj)
         manifest = json.loads((self.fixtures_dir / "manifest.json").read_text())
         self.manifest_as_of: str = manifest["as_of"]
-        self.earliest: datetime | None = self._con.execute(
-            " union all ".join(f"select min(stamp) from {_table(obj)}" for obj in ALL_OBJECTS if obj.stamp).join(
-                ["select min(m) from (", ") as mins(m)"]
-            )
-        ).fetchall()[0][0]
+        firsts = " union all ".join(f"select min(stamp) as first from {_table(o)}" for o in ALL_OBJECTS if o.stamp)
+        self.earliest: datetime | None = self._con.execute(f"select min(first) from ({firsts})").fetchall()[0][0]
         self._cursors: dict[str, Cursor] = {}
 
     # -- loading ---------------------------------------------------------------------------------
