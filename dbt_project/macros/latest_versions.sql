@@ -2,25 +2,68 @@
     The current state of a raw object as of the run: each record's latest version whose stamp is
     at or before the as-of time (append-only objects: each row whose date is at or before it).
     Raw keeps every version ever received; this is where "as of" is applied.
+
+    Staging models are incremental (see dbt_project.yml): a night re-derives only the records
+    whose state can have changed since the table was last built, and replaces those rows:
+    * records with a version loaded after the last build (their newest load is later than any
+      version the table holds);
+    * records with a version stamped after the last build's as-of (loaded early, e.g. an activity
+      stamped between the as-of and the extraction, and due tonight);
+    * every record when tonight's as-of is earlier than the last build's (a replayed night); the
+      rows of records that did not exist yet are then removed by `drop_rows_after_as_of`;
+    * every record when the table was built before staging was incremental (no `_as_of`).
+    Every other record has no version in (last as-of, tonight's as-of], so its row stands.
 #}
 {% macro latest_versions(raw_relation, stamp_field=none) %}
+    {%- set stamp = parse_instant(json_text(stamp_field)) if stamp_field else none %}
+    {%- set incremental = is_incremental() and execute
+        and '_as_of' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
     select
+        record_id,
         payload,
         _loaded_at
     from (
         select
+            record_id,
             payload,
             _loaded_at,
             row_number() over (
                 partition by record_id
-                order by
-                    {% if stamp_field %}{{ parse_instant(json_text(stamp_field)) }} desc, {% endif %}
-                    _loaded_at desc
+                order by {% if stamp %}{{ stamp }} desc, {% endif %}_loaded_at desc
             ) as version_rank
         from {{ raw_relation }}
-        {% if stamp_field %}
-            where {{ parse_instant(json_text(stamp_field)) }} <= {{ as_of_timestamp() }}
-        {% endif %}
+        where
+            {% if stamp %}{{ stamp }} <= {{ as_of_timestamp() }}{% else %}true{% endif %}
+            {% if incremental %}
+                and record_id in (
+                    select record_id from {{ raw_relation }}
+                    where
+                        _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+                        {% if stamp %}or {{ stamp }} > (select max(_as_of) from {{ this }}){% endif %}
+                        or {{ as_of_timestamp() }} < (select max(_as_of) from {{ this }})
+                )
+            {% endif %}
     ) as versions
     where version_rank = 1
+{% endmacro %}
+
+{#
+    The bookkeeping columns every staging row carries, after its own: the raw record id (the
+    incremental key), when the version was loaded and the as-of of the night that staged it.
+#}
+{% macro version_columns() %}
+    record_id as _record_id,
+    _loaded_at,
+    {{ as_of_timestamp() }} as _as_of
+{% endmacro %}
+
+{#
+    Post-hook of the incremental staging models: after a replayed night, drop the records that
+    did not exist yet, and the rows of a table built before staging was incremental (no `_as_of`;
+    tonight re-staged every record). A staging model built as a table has nothing to do.
+#}
+{% macro drop_rows_after_as_of() %}
+    {% if config.get('materialized') == 'incremental' %}
+        delete from {{ this }} where _as_of > {{ as_of_timestamp() }} or _as_of is null
+    {% endif %}
 {% endmacro %}

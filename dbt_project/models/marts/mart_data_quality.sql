@@ -1,11 +1,13 @@
 -- One row per run and data-quality control (history is kept, so trends can be charted).
 -- Populations and failing rows follow the controls table of the semantics document;
 -- thresholds and severities come from the `data_quality_controls` seed.
+-- A replayed night drops the rows of later nights: the warehouse then describes its as-of only.
 {{ config(
     materialized='incremental',
     unique_key=['run_as_of', 'control_name'],
     incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    post_hook="delete from {{ this }} where run_as_of > {{ as_of_timestamp() }}"
 ) }}
 
 with lifecycle as (

@@ -78,7 +78,9 @@ def validate(work: Path, project_root: Path) -> QualityReport:
     for spec in SUITES:
         frame = read_frame(work, f"select * from {spec.table}")
         id_column = _id_column(list(frame.columns))
-        result_format: dict[str, Any] = {"result_format": "COMPLETE"}
+        # SUMMARY: counts and the first few failing ids; COMPLETE would list (and store, and render)
+        # every failing row, which costs more than the validation itself on a large warehouse
+        result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
         if id_column:
             result_format["unexpected_index_column_names"] = [id_column]
         result = context.validation_definitions.get(validation_name(spec)).run(
@@ -93,7 +95,9 @@ def validate(work: Path, project_root: Path) -> QualityReport:
             threshold, severity = policy.get(control, (None, "error" if spec.kind == "integrity" else "warn"))
             details = outcome.result or {}
             samples = [
-                str(row.get(id_column)) for row in (details.get("unexpected_index_list") or []) if isinstance(row, dict)
+                str(row.get(id_column))
+                for row in (details.get("partial_unexpected_index_list") or [])
+                if isinstance(row, dict)
             ][:SAMPLE_SIZE]
             findings.append(
                 Finding(

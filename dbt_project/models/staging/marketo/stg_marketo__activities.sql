@@ -10,7 +10,8 @@ renamed as (
         {{ parse_instant(json_text('activityDate')) }} as activity_at,
         cast({{ json_text('activityTypeId') }} as integer) as activity_type_id,
         cast({{ json_text('primaryAttributeValueId') }} as bigint) as primary_attribute_value_id,
-        {{ json_text('primaryAttributeValue') }} as primary_attribute_value
+        {{ json_text('primaryAttributeValue') }} as primary_attribute_value,
+        {{ version_columns() }}
     from source
 )
 

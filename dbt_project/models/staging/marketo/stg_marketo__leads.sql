@@ -11,7 +11,8 @@ renamed as (
         {{ json_text('leadSource') }} as lead_source,
         {{ json_text('originalSourceType') }} as original_source_type,
         {{ parse_instant(json_text('createdAt')) }} as created_at,
-        {{ parse_instant(json_text('updatedAt')) }} as updated_at
+        {{ parse_instant(json_text('updatedAt')) }} as updated_at,
+        {{ version_columns() }}
     from source
 )
 

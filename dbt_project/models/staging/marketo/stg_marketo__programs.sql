@@ -9,7 +9,8 @@ renamed as (
         {{ json_text('type') }} as program_type,
         {{ json_text('channel') }} as channel,
         {{ parse_instant(json_text('createdAt')) }} as created_at,
-        {{ parse_instant(json_text('updatedAt')) }} as updated_at
+        {{ parse_instant(json_text('updatedAt')) }} as updated_at,
+        {{ version_columns() }}
     from source
 )
 

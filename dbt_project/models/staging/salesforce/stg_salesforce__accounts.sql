@@ -11,7 +11,8 @@ renamed as (
         {{ json_text('BillingCountry') }} as billing_country,
         cast({{ json_text('IsDeleted') }} as boolean) as is_deleted,
         {{ parse_instant(json_text('CreatedDate')) }} as created_at,
-        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
+        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp,
+        {{ version_columns() }}
     from source
 )
 

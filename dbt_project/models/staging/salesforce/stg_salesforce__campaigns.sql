@@ -13,7 +13,8 @@ renamed as (
         {{ json_text('ParentId') }} as parent_campaign_id,
         cast({{ json_text('IsActive') }} as boolean) as is_active,
         {{ parse_instant(json_text('CreatedDate')) }} as created_at,
-        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
+        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp,
+        {{ version_columns() }}
     from source
 )
 

@@ -8,7 +8,8 @@ renamed as (
         {{ json_text('Name') }} as group_name,
         {{ json_text('Type') }} as group_type,
         {{ parse_instant(json_text('CreatedDate')) }} as created_at,
-        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
+        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp,
+        {{ version_columns() }}
     from source
 )
 

@@ -11,7 +11,8 @@ renamed as (
         {{ json_text('NewValue') }} as new_value,
         {{ json_text('CreatedById') }} as created_by_id,
         coalesce(cast({{ json_text('IsDeleted') }} as boolean), false) as is_deleted,
-        {{ parse_instant(json_text('CreatedDate')) }} as created_at
+        {{ parse_instant(json_text('CreatedDate')) }} as created_at,
+        {{ version_columns() }}
     from source
 )
 

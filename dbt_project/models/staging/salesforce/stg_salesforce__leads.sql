@@ -33,7 +33,8 @@ renamed as (
         {{ parse_instant(json_text('SQL_Date__c')) }} as sql_stamped_at,
         {{ parse_instant(json_text('CreatedDate')) }} as created_at,
         {{ parse_instant(json_text('LastModifiedDate')) }} as last_modified_at,
-        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
+        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp,
+        {{ version_columns() }}
     from source
 )
 

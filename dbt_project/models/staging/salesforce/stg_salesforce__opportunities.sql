@@ -22,7 +22,8 @@ renamed as (
         coalesce(cast({{ json_text('IsDeleted') }} as boolean), false) as is_deleted,
         {{ parse_instant(json_text('CreatedDate')) }} as created_at,
         {{ parse_instant(json_text('LastModifiedDate')) }} as last_modified_at,
-        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
+        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp,
+        {{ version_columns() }}
     from source
 )
 

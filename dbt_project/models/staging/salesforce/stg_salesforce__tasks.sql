@@ -14,7 +14,8 @@ renamed as (
         cast({{ json_text('ActivityDate') }} as date) as activity_date,
         coalesce(cast({{ json_text('IsDeleted') }} as boolean), false) as is_deleted,
         {{ parse_instant(json_text('CreatedDate')) }} as created_at,
-        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
+        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp,
+        {{ version_columns() }}
     from source
 )
 

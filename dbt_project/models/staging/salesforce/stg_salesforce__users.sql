@@ -11,7 +11,8 @@ renamed as (
         {{ json_text('Department') }} as department,
         {{ json_text('TimeZoneSidKey') }} as time_zone,
         {{ parse_instant(json_text('CreatedDate')) }} as created_at,
-        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
+        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp,
+        {{ version_columns() }}
     from source
 )
 
