@@ -1,7 +1,8 @@
 """Leadflow nightly: Salesforce + Marketo -> raw -> dbt -> Great Expectations -> published marts.
 
 Open the night (its as-of time, the data-interval end, is written where dbt reads it), extract
-each source object (one task each, retryable on its own), build the dbt project with one
+each source object (one task each, retryable on its own), stop there if nothing is new since the
+night already published for the same as-of (a re-run), build the dbt project with one
 ``dbt build`` (Cosmos watcher mode: one producer task runs dbt with its own threads, and a
 task per model shows that model's outcome), audit the result with Great Expectations, and only
 then publish the marts that BI tools read.
@@ -57,6 +58,11 @@ def leadflow_nightly() -> None:
     def extract_marketo(object_name: str, data_interval_end: datetime | None = None, run_id: str | None = None) -> dict:
         return night.extract_marketo(object_name, data_interval_end, run_id)
 
+    # a re-run of a night whose marts are already published (nothing new since) stops here
+    @task.short_circuit(ignore_downstream_trigger_rules=False)
+    def anything_new() -> bool:
+        return night.anything_new()
+
     @task(retries=0)
     def audit() -> dict:
         return night.audit()
@@ -65,8 +71,12 @@ def leadflow_nightly() -> None:
     def publish() -> dict:
         return night.publish()
 
-    @task(pool="default_pool")
-    def report(quality: dict, rows: dict, data_interval_end: datetime | None = None, run_id: str | None = None) -> str:
+    @task(pool="default_pool", trigger_rule="none_failed")
+    def report(
+        quality: dict | None, rows: dict | None, data_interval_end: datetime | None = None, run_id: str | None = None
+    ) -> str:
+        if quality is None or rows is None:  # skipped: nothing new, the published night's summary stands
+            return str(night.summary_path())
         summary = night.write_run_summary(data_interval_end, run_id, quality, rows)
         night.alert_on_findings(quality)
         return str(summary)
@@ -114,7 +124,7 @@ def leadflow_nightly() -> None:
 
     quality = audit()
     rows = publish()
-    chain(open_night(), extracted, transform, quality, rows)
+    chain(open_night(), extracted, anything_new(), transform, quality, rows)
     watch_after_producer(transform)
     report(quality, rows)
 

@@ -36,7 +36,8 @@ def test_one_extract_task_per_object_then_one_dbt_build_audit_publish(dag) -> No
     assert extracts <= ids
     assert all("open_night" in dag.get_task(t).upstream_task_ids for t in extracts)
     producer = dag.get_task("transform.dbt_producer_watcher")
-    assert extracts <= producer.upstream_task_ids
+    assert extracts <= dag.get_task("anything_new").upstream_task_ids
+    assert "anything_new" in producer.upstream_task_ids
     models = {t for t in ids if t.startswith("transform.") and not t.startswith(producer.task_id)}
     assert {"transform.fct_lead_lifecycle.run", "transform.mart_data_quality.run"} <= models
     # every model task watches the one build: none starts before it
@@ -80,3 +81,12 @@ def test_airflow_runs_the_night_and_marts_equal_reference(generated_fixture: Pat
     summary = json.loads((tmp_path / "reports" / "last_run.json").read_text())
     assert summary["rows"]["fct_lead_lifecycle"] > 0
     assert sandbox.client_secret not in (tmp_path / "dag.log").read_text()
+    # the same night again, with nothing new: extraction runs, nothing is rebuilt or published
+    published = warehouse.stat().st_ino
+    with running_sandbox(generated_fixture, tmp_path / "tls") as sandbox:
+        env = nightly_env(sandbox.airflow_connection(), warehouse)
+        env["LEADFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
+        code = run_nightly(env, as_of, tmp_path / "rerun.log")
+    assert code == 0, (tmp_path / "rerun.log").read_text()[-4000:]
+    assert warehouse.stat().st_ino == published
+    assert json.loads((tmp_path / "reports" / "last_run.json").read_text()) == summary

@@ -158,3 +158,22 @@ def test_a_version_landed_before_its_as_of_is_staged_when_it_comes_due(night_cop
     with duckdb.connect(str(work)) as con:
         con.execute("update raw_meta.night set as_of = as_of + interval 1 day")
     assert staged()
+
+
+def test_a_rerun_with_nothing_new_publishes_nothing_and_a_new_load_rebuilds(night_copy: Path) -> None:
+    """Re-running the published night with nothing new stops after extraction; once something is
+    loaded (here a quarantined record), the same night is built and published again."""
+    from leadflow.fixtures import salesforce_object
+    from leadflow.raw import PageResult, open_raw_store
+    from leadflow.settings import paths
+
+    summary = json.loads((night_copy.parent / "reports" / "last_run.json").read_text())
+    published = night_copy.stat().st_ino
+    run_night(summary["as_of"], run_id="rerun")
+    assert night_copy.stat().st_ino == published  # publishing renames a new file over it: it did not
+    assert json.loads((night_copy.parent / "reports" / "last_run.json").read_text())["run_id"] == summary["run_id"]
+    with open_raw_store(paths().work_warehouse) as store:
+        store.record_load(salesforce_object("Lead"), "late", PageResult(received=1, quarantined=1))
+    run_night(summary["as_of"], run_id="after-a-load")
+    assert night_copy.stat().st_ino != published
+    assert json.loads((night_copy.parent / "reports" / "last_run.json").read_text())["run_id"] == "after-a-load"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -70,6 +71,28 @@ def extract_marketo(object_name: str, as_of: datetime, run_id: str) -> dict[str,
     return asdict(result)
 
 
+def project_fingerprint() -> str:
+    """A digest of what turns raw data into published marts: the dbt project and the GX suites."""
+    where = paths()
+    roots = [where.dbt_project / name for name in ("models", "macros", "seeds", "tests", "dbt_project.yml")]
+    roots += [where.expectations / "gx" / name for name in ("expectations", "validation_definitions")]
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted([root] if root.is_file() else (p for p in root.rglob("*") if p.is_file())):
+            digest.update(str(path.relative_to(where.home)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def anything_new() -> bool:
+    """False when tonight would rebuild the published marts unchanged: they are of tonight's
+    as-of, built by this project, and nothing was loaded or quarantined since (a night re-run)."""
+    with open_raw_store(paths().work_warehouse) as store:
+        unchanged = store.unchanged_since_publish(project_fingerprint())
+    if unchanged:
+        log.info("nothing new since the published night of the same as-of: transform, audit and publish skipped")
+    return not unchanged
+
+
 def build_models() -> None:
     """One ``dbt build`` of the whole project on the work warehouse, with dbt's own threads: what
     the DAG's producer task runs, for runs without Airflow (``make night``, tests)."""
@@ -101,6 +124,8 @@ def audit() -> dict[str, Any]:
 def publish() -> dict[str, int]:
     where = paths()
     rows = warehouse.publish(where.work_warehouse, where.warehouse, where.reader_role)
+    with open_raw_store(where.work_warehouse) as store:
+        store.record_publish(project_fingerprint())
     log.info("published %s: %s", where.warehouse, rows)
     return rows
 
@@ -127,10 +152,15 @@ def write_run_summary(as_of: datetime, run_id: str, quality: dict[str, Any], row
         "data_docs": quality.get("data_docs"),
         "gx_failures": [f for f in quality.get("findings", []) if not f["success"]],
     }
-    where.reports.mkdir(parents=True, exist_ok=True)
-    path = where.reports / "last_run.json"
+    path = summary_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(summary, indent=2, default=str))
     return path
+
+
+def summary_path() -> Path:
+    """The summary of the last published night (a skipped re-run leaves it as it is)."""
+    return paths().reports / "last_run.json"
 
 
 def alert_on_findings(quality: dict[str, Any]) -> list[str]:
@@ -156,6 +186,8 @@ def run(as_of: datetime, run_id: str, phase: Callable[[str], AbstractContextMana
             extract_salesforce(obj.name, as_of, run_id)
         for obj in MARKETO_OBJECTS:
             extract_marketo(obj.name, as_of, run_id)
+    if not anything_new():
+        return summary_path()
     with phase("transform"):
         build_models()
     with phase("audit"):

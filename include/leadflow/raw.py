@@ -13,6 +13,8 @@ the dbt staging models apply the run's as-of time themselves).
 ``raw_meta.watermarks`` keeps each object's high-water mark, written in the same transaction
 as the page it covers, so a watermark never runs ahead of committed data.
 ``raw_meta.night`` holds the one night being built (run id, as-of): dbt reads the as-of from it.
+``raw_meta.published`` says which night the published marts are (as-of, project fingerprint), so
+a night that would rebuild them unchanged can be skipped.
 ``raw_meta.quarantine`` keeps every record that could not be loaded, with the reason.
 Staging models read the JSON payload, so a field added at the source lands without a code change.
 
@@ -71,6 +73,12 @@ META_DDL = [
         run_id varchar,
         as_of timestamp,
         started_at timestamp
+    )""",
+    """create table if not exists raw_meta.published (
+        run_id varchar,
+        as_of timestamp,
+        project varchar,
+        published_at timestamp
     )""",
     """create table if not exists raw_meta.schema_changes (
         object varchar,
@@ -179,6 +187,24 @@ class RawStore(ABC):
         with self._transaction():
             self._execute("delete from raw_meta.night")
             self._execute("insert into raw_meta.night values (?, ?, ?)", [run_id, as_of_utc, _now()])
+
+    def record_publish(self, project: str) -> None:
+        """Note that tonight's marts were published, built by the project whose fingerprint is given."""
+        with self._transaction():
+            self._execute("delete from raw_meta.published")
+            self._execute("insert into raw_meta.published select run_id, as_of, ?, ? from raw_meta.night", [project, _now()])
+
+    def unchanged_since_publish(self, project: str) -> bool:
+        """Whether the last published night had tonight's as-of and project, and nothing was
+        loaded or quarantined since: rebuilding would then give the same marts."""
+        rows = self._execute(
+            """select count(*) from raw_meta.published as p
+               where p.as_of = (select max(as_of) from raw_meta.night) and p.project = ?
+                 and not exists (select 1 from raw_meta.loads as l
+                                 where l.loaded_at > p.published_at and (l.loaded > 0 or l.quarantined > 0))""",
+            [project],
+        )
+        return rows[0][0] == 1
 
     def watermark(self, obj: FixtureObject) -> str | None:
         rows = self._execute("select watermark from raw_meta.watermarks where object = ?", [obj.name])
