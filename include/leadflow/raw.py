@@ -192,7 +192,9 @@ class RawStore(ABC):
         """Note that tonight's marts were published, built by the project whose fingerprint is given."""
         with self._transaction():
             self._execute("delete from raw_meta.published")
-            self._execute("insert into raw_meta.published select run_id, as_of, ?, ? from raw_meta.night", [project, _now()])
+            self._execute(
+                "insert into raw_meta.published select run_id, as_of, ?, ? from raw_meta.night", [project, _now()]
+            )
 
     def unchanged_since_publish(self, project: str) -> bool:
         """Whether the last published night had tonight's as-of and project, and nothing was
