@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
-from conftest import dbt
+from conftest import PROJECT_ROOT, dbt
 from leadflow.fixtures import ALL_OBJECTS
 from leadflow.raw import open_raw_store
 from leadflow.timefmt import parse_instant
 
 
 def test_every_node_builds_on_empty_sources_and_the_unit_tests_pass(tmp_path: Path) -> None:
-    work = tmp_path / "empty.work.duckdb"
-    with open_raw_store(work) as store:
-        for obj in ALL_OBJECTS:
-            store.ensure_table(obj)
-        store.begin_night("empty", parse_instant("2026-06-30T23:00:00Z"))
+    work = _empty_warehouse(tmp_path / "empty.work.duckdb")
     result = dbt(["build", "--empty", "--target-path", str(tmp_path / "target")], work)
     assert result.returncode == 0, result.stdout[-3000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
@@ -24,3 +21,24 @@ def test_every_node_builds_on_empty_sources_and_the_unit_tests_pass(tmp_path: Pa
     assert len(unit_tests) >= 5 and all(r["status"] == "pass" for r in unit_tests)
     built = {r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model.")}
     assert {"fct_lead_lifecycle", "mart_stage_conversion", "mart_data_quality"} <= built
+
+
+def _empty_warehouse(path: Path) -> Path:
+    with open_raw_store(path) as store:
+        for obj in ALL_OBJECTS:
+            store.ensure_table(obj)
+        store.begin_night("empty", parse_instant("2026-06-30T23:00:00Z"))
+    return path
+
+
+def test_a_registry_row_naming_a_flag_missing_from_the_contract_fails_the_build_naming_it(tmp_path: Path) -> None:
+    project = tmp_path / "dbt_project"
+    shutil.copytree(PROJECT_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    with (project / "seeds" / "data_quality_controls.csv").open("a", encoding="utf-8") as registry:
+        registry.write("title_missing,Lead with no title,fct_lead_lifecycle,lead_id,,is_title_blank,0.1,warn,revops\n")
+    work = _empty_warehouse(tmp_path / "empty.work.duckdb")
+    result = dbt(["build", "--empty", "--project-dir", str(project), "--select", "+mart_data_quality"], work)
+    assert result.returncode != 0
+    assert (
+        "control title_missing: is_title_blank is not a column in the contract of fct_lead_lifecycle" in result.stdout
+    )

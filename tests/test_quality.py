@@ -155,9 +155,9 @@ def test_duplicate_key_fails_the_build_and_nothing_is_published(night_copy: Path
     warehouse = night_copy
     before = _digest(warehouse)
     work = paths().work_warehouse
-    with duckdb.connect(str(work)) as con:  # a lead id arrives under a second record key
+    with duckdb.connect(str(work)) as con:  # a lead id arrives (later) under a second record key
         con.execute("""insert into raw_salesforce.lead
-                       select 'dup-' || record_id, record_version, payload, _run_id, _loaded_at
+                       select 'dup-' || record_id, record_version, payload, _run_id, _loaded_at + interval 1 day
                        from raw_salesforce.lead limit 1""")
     result = dbt(["build"], work)
     assert result.returncode != 0
@@ -178,7 +178,11 @@ def test_threshold_in_the_seed_changes_the_verdict(night_copy: Path, tmp_path: P
             status = con.execute("""select status from marts.mart_data_quality
                                     where control_name = 'source_unknown'
                                     order by run_as_of desc limit 1""").fetchall()[0][0]
-        gx = next(f for f in night.validate(work, paths().expectations).findings if f.control_name == "source_unknown")
+        gx = next(
+            f
+            for f in night.validate(work, paths().expectations, paths().control_registry).findings
+            if f.control_name == "source_unknown"
+        )
         return status, gx.success
 
     before = verdict()
@@ -210,3 +214,62 @@ def test_rerun_extracts_nothing_twice(warehouse: Path) -> None:
         duplicates = con.execute("""select count(*) from (select record_id, record_version
                                     from raw_salesforce.lead group by 1, 2 having count(*) > 1)""").fetchall()
     assert duplicates[0][0] == 0
+
+
+def test_a_new_control_is_one_registry_row_and_one_flag_column(
+    night_copy: Path, channels, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Added as a contributor would: a flag column in the model (and its contract), a row in the
+    registry, then ``make suites``. It reaches mart_data_quality, the GX suite, the run summary
+    and the alert with no other edit."""
+    from leadflow.quality.suites import init_context
+
+    webhook, _ = channels
+    home = tmp_path / "home"
+    for part in ("dbt_project", "expectations"):
+        shutil.copytree(
+            PROJECT_ROOT / part, home / part, ignore=shutil.ignore_patterns("target", "logs", "uncommitted")
+        )
+    model = home / "dbt_project" / "models" / "marts" / "fct_lead_lifecycle.sql"
+    model.write_text(
+        model.read_text().replace(
+            "\nfrom enriched\n", ",\n    enriched.segment = 'Unknown' as is_segment_unknown\nfrom enriched\n", 1
+        )
+    )
+    contract = home / "dbt_project" / "models" / "marts" / "_marts__models.yml"
+    flag = "      - name: is_source_unknown\n"
+    contract.write_text(
+        contract.read_text().replace(
+            flag,
+            "      - name: is_segment_unknown\n        data_type: boolean\n"
+            "        description: No employee count, so no segment.\n" + flag,
+            1,
+        )
+    )
+    registry = home / "dbt_project" / "seeds" / "data_quality_controls.csv"
+    with registry.open("a", encoding="utf-8") as handle:
+        handle.write(
+            "segment_unknown,Lead with no company size,fct_lead_lifecycle,lead_id,,is_segment_unknown,0.0,warn,revops\n"
+        )
+    init_context(home / "expectations", registry)
+    monkeypatch.setenv("LEADFLOW_HOME", str(home))
+
+    night.build_models()
+    quality = night.audit()
+    rows = night.publish()
+    summary = json.loads(night.write_run_summary(parse_instant(AS_OF), "new-control", quality, rows).read_text())
+    night.alert_on_findings(quality)
+
+    with duckdb.connect(str(night_copy), read_only=True) as con:
+        failing, population = con.execute("""select failing_rows, population from marts.mart_data_quality
+                                             where control_name = 'segment_unknown'
+                                             order by run_as_of desc limit 1""").fetchall()[0]
+        unknown = con.execute("select count(*) from marts.fct_lead_lifecycle where segment = 'Unknown'").fetchall()[0][
+            0
+        ]
+    assert (failing, population) == (unknown, rows["fct_lead_lifecycle"]) and unknown > 0
+    finding = next(f for f in quality["findings"] if f["control_name"] == "segment_unknown")
+    assert finding["suite"] == "hygiene.fct_lead_lifecycle" and not finding["success"]
+    assert finding["unexpected_percent"] == pytest.approx(100 * unknown / population)
+    assert "segment_unknown" in {c["control_name"] for c in summary["failing_controls"]}
+    assert "segment_unknown" in webhook[-1]["text"]

@@ -52,7 +52,8 @@ def _quality_init(args: argparse.Namespace) -> int:
     from leadflow.quality.suites import init_context
     from leadflow.settings import paths
 
-    init_context(paths().expectations)
+    where = paths()
+    init_context(where.expectations, where.control_registry)
     return 0
 
 

@@ -111,7 +111,7 @@ def build_models() -> None:
 def audit() -> dict[str, Any]:
     """Validate the work warehouse; raise IntegrityError when publishing must not happen."""
     where = paths()
-    report = validate(where.work_warehouse, where.expectations)
+    report = validate(where.work_warehouse, where.expectations, where.control_registry)
     summary = report.to_dict()
     if report.blocking:
         names = ", ".join(

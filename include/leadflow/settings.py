@@ -48,6 +48,12 @@ class Paths:
         return self.home / "expectations"
 
     @property
+    def control_registry(self) -> Path:
+        """The data-quality controls, one row each: ``mart_data_quality`` and the GX hygiene suites
+        are generated from it."""
+        return self.dbt_project / "seeds" / "data_quality_controls.csv"
+
+    @property
     def dbt_manifest(self) -> Path:
         """The project's manifest, built at install time (``make manifest``, the image's ``dbt parse``):
         DAG parsing reads it."""

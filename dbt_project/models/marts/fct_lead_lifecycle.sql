@@ -126,6 +126,11 @@ select
         coalesce(enriched.status, '') not in ('Converted', 'Rejected')
         and not enriched.is_converted
     ) as is_open_lead,
-    coalesce(enriched.opportunity_source != enriched.original_source, false) as is_opportunity_source_overwritten
+    coalesce(enriched.opportunity_source != enriched.original_source, false) as is_opportunity_source_overwritten,
+    enriched.original_source = 'Unknown' as is_source_unknown,
+    enriched.email_key is not null as has_email_key,
+    enriched.rejected_at is not null as is_rejected,
+    coalesce(enriched.rejection_reason = 'Other', false) as is_rejection_reason_other,
+    coalesce(enriched.rejection_reason = 'Missing', false) as is_rejection_reason_missing
 from enriched
 left join email_groups on enriched.email_key = email_groups.email_key

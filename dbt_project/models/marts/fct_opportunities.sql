@@ -19,6 +19,8 @@ select
     opportunities.created_at,
     cast({{ dbt.date_trunc('month', 'opportunities.created_at') }} as date) as created_month,
     not{{ is_blank('opportunities.next_step') }} as has_next_step,
+    not opportunities.is_closed as is_open,
+    {{ is_blank('opportunities.next_step') }} as is_missing_next_step,
     (
         {{ is_blank('opportunities.business_problem') }}
         or {{ is_blank('opportunities.use_case') }}

@@ -1,6 +1,8 @@
 -- One row per run and data-quality control (history is kept, so trends can be charted).
--- Populations and failing rows follow the controls table of the semantics document;
--- thresholds and severities come from the `data_quality_controls` seed.
+-- Generated from the control registry, the `data_quality_controls` seed: each row names a model,
+-- its record id, the boolean column that selects the control's population (empty: every row)
+-- and the one that marks a failing row, with threshold, severity and owner. A control whose
+-- flags are not columns of its model's contract fails compilation, naming them.
 -- A replayed night drops the rows of later nights: the warehouse then describes its as-of only.
 {{ config(
     materialized='incremental',
@@ -10,85 +12,33 @@
     post_hook="delete from {{ this }} where run_as_of > {{ as_of_timestamp() }}"
 ) }}
 
-with lifecycle as (
-    select * from {{ ref('fct_lead_lifecycle') }}
-),
+-- the models controls check (a control on another model adds its line here; dbt says so if not)
+-- depends_on: {{ ref('fct_lead_lifecycle') }}
+-- depends_on: {{ ref('fct_lead_sla') }}
+-- depends_on: {{ ref('fct_opportunities') }}
 
-sla as (
-    select * from {{ ref('fct_lead_sla') }}
-),
+{%- set controls = registered_controls() %}
 
-opportunities as (
-    select * from {{ ref('fct_opportunities') }}
-),
-
-checked as (
-    select
-        'source_unknown' as control_name,
-        lead_id as record_id,
-        original_source = 'Unknown' as is_failing
-    from lifecycle
-    union all
-    select
-        'duplicate_leads_multiple_owners' as control_name,
-        lead_id as record_id,
-        is_duplicate_multiple_owners as is_failing
-    from lifecycle
-    where email_key_hash is not null
-    union all
-    select
-        'rejection_reason_other' as control_name,
-        lead_id as record_id,
-        rejection_reason = 'Other' as is_failing
-    from lifecycle
-    where rejected_at is not null
-    union all
-    select
-        'rejection_reason_missing' as control_name,
-        lead_id as record_id,
-        rejection_reason = 'Missing' as is_failing
-    from lifecycle
-    where rejected_at is not null
-    union all
-    select
-        'sql_date_missing' as control_name,
-        lead_id as record_id,
-        sql_date_missing as is_failing
-    from lifecycle
-    where reached_sql
-    union all
-    select
-        'opportunity_source_overwritten' as control_name,
-        lead_id as record_id,
-        is_opportunity_source_overwritten as is_failing
-    from lifecycle
-    where is_opportunity
-    union all
-    select
-        'opportunity_missing_next_step' as control_name,
-        opportunity_id as record_id,
-        not has_next_step as is_failing
-    from opportunities
-    where not is_closed
-    union all
-    select
-        'opportunity_missing_evidence' as control_name,
-        opportunity_id as record_id,
-        is_missing_evidence as is_failing
-    from opportunities
-    union all
-    select
-        'mql_unworked_past_sla' as control_name,
-        lead_id as record_id,
-        is_unworked_past_sla as is_failing
-    from sla
-    union all
-    select
-        'routed_to_inactive_owner' as control_name,
-        lead_id as record_id,
-        is_owner_inactive as is_failing
-    from lifecycle
-    where is_open_lead
+with checked as (
+    {%- for control in controls %}
+        select
+            '{{ control.control_name }}' as control_name,
+            cast({{ control.record_id }} as {{ dbt.type_string() }}) as record_id,
+            coalesce({{ control.failing_flag }}, false) as is_failing
+        from {{ ref(control.model) }}
+        {%- if control.population_flag %}
+            where {{ control.population_flag }}
+        {%- endif %}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as control_name,
+            cast(null as {{ dbt.type_string() }}) as record_id,
+            false as is_failing
+        where false
+    {%- endfor %}
 ),
 
 measured as (
@@ -124,6 +74,7 @@ select
     controls.description,
     cast(controls.threshold as double precision) as threshold,
     controls.severity,
+    controls.owner,
     samples.sample_record_ids,
     coalesce(measured.failing_rows, 0) as failing_rows,
     coalesce(measured.population, 0) as population,

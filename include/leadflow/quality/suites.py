@@ -1,41 +1,84 @@
 """The expectation suites, written into the GX file context under ``expectations/``.
 
-``leadflow quality init`` (re)writes the suites, the pandas data source and one validation
-definition per suite from the specification below; the resulting JSON is committed, so a change
-to a suite is reviewed as a diff. Hygiene expectations take ``mostly`` as a suite parameter
-(``<control>_mostly``), filled at run time from the ``data_quality_controls`` seed.
+* ``integrity`` suites guard the pipeline itself; they are written below.
+* ``hygiene`` suites are generated from the control registry (the dbt seed
+  ``data_quality_controls``, which also generates ``mart_data_quality``): one suite per model,
+  one expectation per control, "the failing flag is not true" over the rows whose population
+  flag is true, with ``mostly`` a suite parameter (``<control>_mostly``) filled at run time from
+  the seed's threshold.
+
+``leadflow quality init`` (``make suites``) writes the suites, the pandas data source and one
+validation definition per suite. Every object that did not change keeps its id, so the
+committed JSON's diff shows only what changed; the audit refuses to run on suites that differ
+from what this module generates (``SuitesOutOfDate``).
 """
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 DATASOURCE = "leadflow_warehouse"
+BATCH = "whole_table"
+
+Expectation = tuple[str, dict[str, Any], dict[str, Any]]  # (class name, kwargs, meta)
 
 
 @dataclass(frozen=True)
 class SuiteSpec:
     name: str  # "<kind>.<table>"
     table: str  # schema.table in the work warehouse
-    expectations: tuple[tuple[str, dict[str, Any], dict[str, Any]], ...]  # (class name, kwargs, meta)
+    expectations: tuple[Expectation, ...]
+    id_column: str | None = None  # sampled in findings
+    extra_columns: tuple[str, ...] = ()  # read besides those the expectations name (row conditions)
 
     @property
     def kind(self) -> str:
         return self.name.split(".", 1)[0]
 
+    @property
+    def columns(self) -> list[str]:
+        """The columns the validation reads (a whole mart would cost more than its checks)."""
+        named: list[str] = [self.id_column] if self.id_column else []
+        for _, kwargs, _ in self.expectations:
+            for key in ("column", "column_A", "column_B"):
+                if key in kwargs:
+                    named.append(kwargs[key])
+            named.extend(kwargs.get("column_list", []))
+        return list(dict.fromkeys([*named, *self.extra_columns]))
 
-def _control(name: str, expectation: str, **kwargs: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    kwargs["mostly"] = {"$PARAMETER": f"{name}_mostly"}
-    return expectation, kwargs, {"control_name": name}
+
+@dataclass(frozen=True)
+class Control:
+    """One row of the control registry (see the seed's yml for what each field means)."""
+
+    control_name: str
+    description: str
+    model: str
+    record_id: str
+    population_flag: str
+    failing_flag: str
+    threshold: float
+    severity: str
+    owner: str
 
 
-def _check(expectation: str, **kwargs: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+class SuitesOutOfDate(RuntimeError):
+    """The committed suites differ from what the registry and this module generate."""
+
+
+def read_registry(registry: Path) -> list[Control]:
+    with registry.open(newline="", encoding="utf-8") as handle:
+        return [Control(**{**row, "threshold": float(row["threshold"])}) for row in csv.DictReader(handle)]
+
+
+def _check(expectation: str, **kwargs: Any) -> Expectation:
     return expectation, kwargs, {}
 
 
-SUITES: tuple[SuiteSpec, ...] = (
+INTEGRITY_SUITES: tuple[SuiteSpec, ...] = (
     SuiteSpec(
         "integrity.fct_lead_lifecycle",
         "marts.fct_lead_lifecycle",
@@ -51,6 +94,7 @@ SUITES: tuple[SuiteSpec, ...] = (
             ),
             _check("ExpectColumnValuesToNotBeNull", column="cohort_month"),
         ),
+        id_column="lead_id",
     ),
     SuiteSpec(
         "integrity.fct_lead_sla",
@@ -59,6 +103,7 @@ SUITES: tuple[SuiteSpec, ...] = (
             _check("ExpectColumnValuesToBeUnique", column="lead_id"),
             _check("ExpectColumnValuesToBeInSet", column="assign_status", value_set=["met", "breached", "pending"]),
         ),
+        id_column="lead_id",
     ),
     SuiteSpec(
         "integrity.fct_opportunities",
@@ -67,6 +112,7 @@ SUITES: tuple[SuiteSpec, ...] = (
             _check("ExpectColumnValuesToNotBeNull", column="opportunity_id"),
             _check("ExpectColumnValuesToBeUnique", column="opportunity_id"),
         ),
+        id_column="opportunity_id",
     ),
     SuiteSpec(
         "integrity.mart_stage_conversion",
@@ -80,127 +126,134 @@ SUITES: tuple[SuiteSpec, ...] = (
         "integrity.raw_reconciliation",
         "intermediate.int_raw_staging_reconciliation",
         (_check("ExpectColumnPairValuesToBeEqual", column_A="raw_records", column_B="staging_records"),),
+        id_column="source_object",
     ),
     SuiteSpec(
         "integrity.pipeline",
         "intermediate.int_pipeline_integrity",
         (_check("ExpectColumnValuesToBeBetween", column="failing", min_value=0, max_value=0),),
-    ),
-    SuiteSpec(
-        "hygiene.fct_lead_lifecycle",
-        "marts.fct_lead_lifecycle",
-        (
-            _control(
-                "source_unknown", "ExpectColumnValuesToNotBeInSet", column="original_source", value_set=["Unknown"]
-            ),
-            _control(
-                "duplicate_leads_multiple_owners",
-                "ExpectColumnValuesToNotBeInSet",
-                column="is_duplicate_multiple_owners",
-                value_set=[True],
-                row_condition="email_key_hash.notnull()",
-                condition_parser="pandas",
-            ),
-            _control(
-                "rejection_reason_other",
-                "ExpectColumnValuesToNotBeInSet",
-                column="rejection_reason",
-                value_set=["Other"],
-                row_condition="rejected_at.notnull()",
-                condition_parser="pandas",
-            ),
-            _control(
-                "rejection_reason_missing",
-                "ExpectColumnValuesToNotBeInSet",
-                column="rejection_reason",
-                value_set=["Missing"],
-                row_condition="rejected_at.notnull()",
-                condition_parser="pandas",
-            ),
-            _control(
-                "sql_date_missing",
-                "ExpectColumnValuesToNotBeInSet",
-                column="sql_date_missing",
-                value_set=[True],
-                row_condition="reached_sql == True",
-                condition_parser="pandas",
-            ),
-            _control(
-                "opportunity_source_overwritten",
-                "ExpectColumnValuesToNotBeInSet",
-                column="is_opportunity_source_overwritten",
-                value_set=[True],
-                row_condition="is_opportunity == True",
-                condition_parser="pandas",
-            ),
-            _control(
-                "routed_to_inactive_owner",
-                "ExpectColumnValuesToNotBeInSet",
-                column="is_owner_inactive",
-                value_set=[True],
-                row_condition="is_open_lead == True",
-                condition_parser="pandas",
-            ),
-        ),
-    ),
-    SuiteSpec(
-        "hygiene.fct_opportunities",
-        "marts.fct_opportunities",
-        (
-            _control(
-                "opportunity_missing_next_step",
-                "ExpectColumnValuesToNotBeInSet",
-                column="has_next_step",
-                value_set=[False],
-                row_condition="is_closed == False",
-                condition_parser="pandas",
-            ),
-            _control(
-                "opportunity_missing_evidence",
-                "ExpectColumnValuesToNotBeInSet",
-                column="is_missing_evidence",
-                value_set=[True],
-            ),
-        ),
-    ),
-    SuiteSpec(
-        "hygiene.fct_lead_sla",
-        "marts.fct_lead_sla",
-        (
-            _control(
-                "mql_unworked_past_sla",
-                "ExpectColumnValuesToNotBeInSet",
-                column="is_unworked_past_sla",
-                value_set=[True],
-            ),
-        ),
+        id_column="check_name",
     ),
 )
+
+
+def hygiene_suites(controls: list[Control]) -> tuple[SuiteSpec, ...]:
+    """One suite per model named in the registry, one expectation per control, in registry order."""
+    suites: dict[str, SuiteSpec] = {}
+    for control in controls:
+        kwargs: dict[str, Any] = {
+            "column": control.failing_flag,
+            "value_set": [True],
+            "mostly": {"$PARAMETER": f"{control.control_name}_mostly"},
+        }
+        if control.population_flag:
+            kwargs |= {"row_condition": f"{control.population_flag} == True", "condition_parser": "pandas"}
+        expectation = ("ExpectColumnValuesToNotBeInSet", kwargs, {"control_name": control.control_name})
+        spec = suites.get(control.model) or SuiteSpec(
+            f"hygiene.{control.model}", f"marts.{control.model}", (), id_column=control.record_id
+        )
+        suites[control.model] = SuiteSpec(
+            spec.name,
+            spec.table,
+            (*spec.expectations, expectation),
+            spec.id_column,
+            tuple(dict.fromkeys([*spec.extra_columns, *filter(None, [control.population_flag])])),
+        )
+    return tuple(suites.values())
+
+
+def all_suites(registry: Path) -> tuple[SuiteSpec, ...]:
+    return INTEGRITY_SUITES + hygiene_suites(read_registry(registry))
 
 
 def validation_name(suite: SuiteSpec) -> str:
     return f"validate.{suite.name}"
 
 
-def init_context(project_root: Path) -> None:
-    """Write the data source, suites and validation definitions into the GX file context."""
+def _signature(expectation: Any) -> tuple[str, str]:
+    """What identifies an expectation's content (its type and arguments, not its id)."""
+    import json
+
+    config = expectation.configuration if hasattr(expectation, "configuration") else expectation
+    return config.type, json.dumps({"kwargs": config.kwargs, "meta": config.meta or {}}, sort_keys=True, default=str)
+
+
+def _desired(spec: SuiteSpec) -> list[Any]:
     import great_expectations as gx
 
+    return [getattr(gx.expectations, name)(**kwargs, meta=meta or None) for name, kwargs, meta in spec.expectations]
+
+
+def check_committed(context: Any, suites: tuple[SuiteSpec, ...]) -> None:
+    """Raise SuitesOutOfDate unless every suite is committed exactly as generated."""
+    from great_expectations.exceptions import DataContextError
+
+    stale = []
+    for spec in suites:
+        try:
+            committed = context.suites.get(spec.name)
+        except DataContextError:
+            stale.append(spec.name)
+            continue
+        if sorted(map(_signature, committed.expectations)) != sorted(map(_signature, _desired(spec))):
+            stale.append(spec.name)
+    if stale:
+        raise SuitesOutOfDate(
+            f"suites differ from the control registry and quality/suites.py: {stale}; run make suites"
+        )
+
+
+def init_context(project_root: Path, registry: Path) -> None:
+    """Write the data source, suites and validation definitions into the GX file context,
+    keeping the id of everything that did not change, and removing suites no longer generated."""
+    import great_expectations as gx
+    from great_expectations.exceptions import DataContextError
+
     context = gx.get_context(mode="file", project_root_dir=str(project_root))
-    datasource = context.data_sources.add_or_update_pandas(DATASOURCE)
-    for spec in SUITES:
+    try:
+        datasource = context.data_sources.get(DATASOURCE)
+    except (KeyError, ValueError):
+        datasource = context.data_sources.add_pandas(DATASOURCE)
+    suites = all_suites(registry)
+    for spec in suites:
         try:
             asset = datasource.get_asset(spec.table)
         except LookupError:
             asset = datasource.add_dataframe_asset(spec.table)
         try:
-            batch = asset.get_batch_definition("whole_table")
+            batch = asset.get_batch_definition(BATCH)
         except KeyError:
-            batch = asset.add_batch_definition_whole_dataframe("whole_table")
-        suite = gx.ExpectationSuite(name=spec.name, meta={"table": spec.table, "kind": spec.kind})
-        for class_name, kwargs, meta in spec.expectations:
-            suite.add_expectation(getattr(gx.expectations, class_name)(**kwargs, meta=meta or None))
-        suite = context.suites.add_or_update(suite)
-        context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=validation_name(spec), data=batch, suite=suite)
-        )
+            batch = asset.add_batch_definition_whole_dataframe(BATCH)
+        try:
+            existing = context.suites.get(spec.name)
+        except DataContextError:
+            existing = None
+        if existing is None:
+            suite = context.suites.add(
+                gx.ExpectationSuite(name=spec.name, meta={"table": spec.table, "kind": spec.kind})
+            )
+            suite.expectations = []
+        else:
+            suite = existing
+        # edit the suite in place: an unchanged expectation keeps its id, so the diff is the change
+        desired = {_signature(e): e for e in _desired(spec)}
+        current = {_signature(e): e for e in suite.expectations}
+        for signature, expectation in current.items():
+            if signature not in desired:
+                suite.delete_expectation(expectation)
+        for signature, expectation in desired.items():
+            if signature not in current:
+                suite.add_expectation(expectation)
+        if existing is None or current.keys() != desired.keys():
+            suite.save()
+        try:
+            context.validation_definitions.get(validation_name(spec))
+        except DataContextError:
+            context.validation_definitions.add(
+                gx.ValidationDefinition(name=validation_name(spec), data=batch, suite=suite)
+            )
+    names = {spec.name for spec in suites}
+    for suite in context.suites.all():
+        if suite.name not in names:
+            context.validation_definitions.delete(f"validate.{suite.name}")
+            context.suites.delete(suite.name)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from leadflow.quality.suites import SUITES, validation_name
+from leadflow.quality.suites import all_suites, check_committed, validation_name
 from leadflow.warehouse import read_frame
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -58,14 +58,7 @@ class QualityReport:
         return {"data_docs": self.data_docs, "findings": [asdict(f) for f in self.findings]}
 
 
-def _id_column(columns: list[str]) -> str | None:
-    for candidate in ("lead_id", "opportunity_id", "source_object", "check_name"):
-        if candidate in columns:
-            return candidate
-    return None
-
-
-def validate(work: Path, project_root: Path) -> QualityReport:
+def validate(work: Path, project_root: Path, registry: Path) -> QualityReport:
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
@@ -74,10 +67,12 @@ def validate(work: Path, project_root: Path) -> QualityReport:
     controls = read_frame(work, "select control_name, threshold, severity from policy.data_quality_controls")
     policy = {row.control_name: (float(row.threshold), str(row.severity)) for row in controls.itertuples()}
     parameters = {f"{name}_mostly": max(0.0, min(1.0, 1.0 - threshold)) for name, (threshold, _) in policy.items()}
+    suites = all_suites(registry)
+    check_committed(context, suites)
     findings: list[Finding] = []
-    for spec in SUITES:
-        frame = read_frame(work, f"select * from {spec.table}")
-        id_column = _id_column(list(frame.columns))
+    for spec in suites:
+        frame = read_frame(work, f"select {', '.join(spec.columns)} from {spec.table}")
+        id_column = spec.id_column
         # SUMMARY: counts and the first few failing ids; COMPLETE would list (and store, and render)
         # every failing row, which costs more than the validation itself on a large warehouse
         result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
