@@ -96,7 +96,7 @@ def leadflow_nightly() -> None:
         ),
         profile_config=ProfileConfig(
             profile_name="leadflow",
-            target_name=WHERE.dbt_target,
+            target_name=WHERE.warehouse.target,
             profiles_yml_filepath=WHERE.dbt_project / "profiles.yml",
         ),
         execution_config=ExecutionConfig(
@@ -111,7 +111,7 @@ def leadflow_nightly() -> None:
         operator_args={
             "append_env": True,  # the warehouse settings (and any password) stay in the environment
             "emit_datasets": False,  # the published marts are one Asset, emitted by publish
-            "env": WHERE.dbt_env,
+            "env": WHERE.warehouse.dbt_env,
             # a model task only reads the producer's outcome for its model: it writes nothing, so it
             # needs no warehouse slot, and it does not retry (a retry would run its model alone)
             "pool": "default_pool",

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 import psycopg2
 import pytest
-from leadflow.postgres import PostgresDatabase, read_frame
-from leadflow.settings import PROJECT_ROOT, Location, Paths, paths
+from leadflow.settings import PROJECT_ROOT, Paths, paths
+from leadflow.warehouse import Warehouse
 
 # Airflow runs from this checkout (as `make test` sets it up), quietly.
 os.environ.setdefault("AIRFLOW_HOME", str(PROJECT_ROOT / ".airflow"))
@@ -117,11 +117,9 @@ def extract_all(as_of: datetime, run_id: str) -> None:
         night.extract_marketo(obj.name, as_of, run_id)
 
 
-def dbt(command: list[str], work: Location) -> subprocess.CompletedProcess:
-    """dbt on the work warehouse: a DuckDB file, or the PostgreSQL database of the environment."""
-    env = dict(os.environ)
-    if isinstance(work, Path):
-        env.update(LEADFLOW_WORK_WAREHOUSE=str(work), LEADFLOW_DBT_TARGET="duckdb")
+def dbt(command: list[str], warehouse: Warehouse) -> subprocess.CompletedProcess:
+    """dbt on a work warehouse, as the night runs it."""
+    env = {**os.environ, **warehouse.dbt_env, "LEADFLOW_DBT_TARGET": warehouse.target}
     return subprocess.run(
         [str(BIN / "dbt"), *command, "--profiles-dir", "."],
         cwd=PROJECT_ROOT / "dbt_project",
@@ -195,13 +193,12 @@ def pg_warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[Paths]:
     admin.close()
 
 
-def export_marts(database: PostgresDatabase, target: Path) -> None:
-    """Every published mart of a PostgreSQL warehouse copied into a DuckDB file (for check_marts)."""
-    tables = read_frame(database, "select table_name from information_schema.tables where table_schema = 'marts'")
+def export_marts(warehouse: Warehouse, target: Path) -> None:
+    """Every published mart of a warehouse copied into a DuckDB file (for check_marts)."""
     with duckdb.connect(str(target)) as con:
         con.execute("create schema marts")
-        for mart in tables.table_name:
-            frame = read_frame(database, f"select * from marts.{mart}")
+        for mart in warehouse.mart_tables(published=True):
+            frame = warehouse.read_frame(f"select * from marts.{mart}", published=True)
             con.register("frame", frame)
             con.execute(f"create table marts.{mart} as select * from frame")
             con.unregister("frame")

@@ -13,7 +13,6 @@ import re
 import pytest
 import yaml
 from compose_spec import PyCompose
-from leadflow.postgres import PostgresDatabase
 from leadflow.settings import PROJECT_ROOT
 
 VARIABLE = re.compile(r"\$\$|\$\{(\w+)(:-([^}]*))?\}")
@@ -104,12 +103,12 @@ def test_scale_out_shape_is_celery_on_the_postgres_warehouse(monkeypatch: pytest
             if key.startswith("LEADFLOW_"):
                 monkeypatch.setenv(key, str(value))
         where = paths()
-        assert isinstance(where.work_warehouse, PostgresDatabase) and isinstance(where.warehouse, PostgresDatabase)
-        assert where.work_warehouse.host == "warehouse-db" and where.dbt_target == "postgres"
-        assert where.work_warehouse.dbname == database["POSTGRES_DB"]
-        assert where.warehouse.dbname == database["LEADFLOW_PG_PUBLISHED_DATABASE"]
-        assert where.reader_role == database["LEADFLOW_PG_READER_ROLE"]
-        assert (where.work_warehouse.user, where.work_warehouse.password) == (
+        warehouse = where.warehouse
+        assert warehouse.target == "postgres" and warehouse.work.host == "warehouse-db"
+        assert warehouse.work.dbname == database["POSTGRES_DB"]
+        assert warehouse.published.dbname == database["LEADFLOW_PG_PUBLISHED_DATABASE"]
+        assert warehouse.reader_role == database["LEADFLOW_PG_READER_ROLE"]
+        assert (warehouse.work.user, warehouse.work.password) == (
             database["POSTGRES_USER"],
             database["POSTGRES_PASSWORD"],
         )

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from conftest import PROJECT_ROOT, dbt
 from leadflow.fixtures import ALL_OBJECTS
-from leadflow.raw import open_raw_store
 from leadflow.timefmt import parse_instant
+from leadflow.warehouse.duckdb import DuckDBWarehouse
 
 
 def test_every_node_builds_on_empty_sources_and_the_unit_tests_pass(tmp_path: Path) -> None:
@@ -23,12 +23,13 @@ def test_every_node_builds_on_empty_sources_and_the_unit_tests_pass(tmp_path: Pa
     assert {"fct_lead_lifecycle", "mart_stage_conversion", "mart_data_quality"} <= built
 
 
-def _empty_warehouse(path: Path) -> Path:
-    with open_raw_store(path) as store:
+def _empty_warehouse(path: Path) -> DuckDBWarehouse:
+    warehouse = DuckDBWarehouse.beside(path.with_name("empty.duckdb"), path)
+    with warehouse.raw_store() as store:
         for obj in ALL_OBJECTS:
             store.ensure_table(obj)
         store.begin_night("empty", parse_instant("2026-06-30T23:00:00Z"))
-    return path
+    return warehouse
 
 
 def test_a_registry_row_naming_a_flag_missing_from_the_contract_fails_the_build_naming_it(tmp_path: Path) -> None:

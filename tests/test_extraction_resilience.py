@@ -56,8 +56,8 @@ def test_each_fault_lands_what_a_clean_night_lands(fault: str, night_on: Running
     injected = night_on.admin("faults")["injected"][fault.split(":")[0]]
     assert injected > 0
     # the clean night's marts equal the reference (test_pipeline); the same raw gives the same marts
-    assert _versions(paths().work_warehouse) == _versions(built_night.with_name("night.work.duckdb"))
-    _no_duplicate_versions(paths().work_warehouse)
+    assert _versions(paths().warehouse.work) == _versions(built_night.with_name("night.work.duckdb"))
+    _no_duplicate_versions(paths().warehouse.work)
 
 
 @pytest.mark.night
@@ -68,14 +68,14 @@ def test_bulk_api_lands_what_rest_pages_land(
     night_on.admin("faults", {"spec": "503:0.1", "seed": 5})  # a chunk asked for again, not the whole job
     extract_all(parse_instant(AS_OF), "bulk")
     assert night_on.admin("faults")["injected"]["503"] > 0
-    with duckdb.connect(str(paths().work_warehouse), read_only=True) as con:
+    with duckdb.connect(str(paths().warehouse.work), read_only=True) as con:
         lead = con.execute("select payload from raw_salesforce.lead limit 1").fetchall()[0][0]
         clean = duckdb.connect(str(built_night.with_name("night.work.duckdb")), read_only=True)
         rest_lead = clean.execute(
             "select payload from raw_salesforce.lead where record_id = ?", [json.loads(lead)["Id"]]
         ).fetchall()
         clean.close()
-    assert _versions(paths().work_warehouse) == _versions(built_night.with_name("night.work.duckdb"))
+    assert _versions(paths().warehouse.work) == _versions(built_night.with_name("night.work.duckdb"))
     assert set(json.loads(lead)) == set(json.loads(rest_lead[0][0])), "the same fields land either way"
 
 
@@ -88,19 +88,19 @@ def test_worker_killed_mid_load_then_rerun(night_on: RunningSandbox, built_night
     )
     worker = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).parent)
     deadline = time.monotonic() + 120
-    while not paths().work_warehouse.exists() and time.monotonic() < deadline:
+    while not paths().warehouse.work.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     time.sleep(4)  # some objects committed, the worker is in the middle of a page
     assert worker.poll() is None, "the worker finished before it could be killed"
     worker.send_signal(signal.SIGKILL)
     worker.wait()
-    with duckdb.connect(str(paths().work_warehouse), read_only=True) as con:
+    with duckdb.connect(str(paths().warehouse.work), read_only=True) as con:
         partial = con.execute("select count(*) from raw_meta.watermarks").fetchall()[0][0]
     assert partial < 11, "the kill came after every object was done"
     night_on.admin("faults", {"spec": ""})
     extract_all(parse_instant(AS_OF), "rerun")
-    assert _versions(paths().work_warehouse) == _versions(built_night.with_name("night.work.duckdb"))
-    _no_duplicate_versions(paths().work_warehouse)
+    assert _versions(paths().warehouse.work) == _versions(built_night.with_name("night.work.duckdb"))
+    _no_duplicate_versions(paths().warehouse.work)
 
 
 def _bad_fixture(source: Path, target: Path) -> dict[str, str]:
@@ -139,7 +139,7 @@ def test_bad_records_are_quarantined_and_everything_else_loads(
         if path == "bulk":
             monkeypatch.setenv("AIRFLOW_CONN_SALESFORCE_DEFAULT", sandbox.airflow_connection(bulk_threshold=0))
         run_night(AS_OF)
-    with duckdb.connect(str(paths().work_warehouse), read_only=True) as con:
+    with duckdb.connect(str(paths().warehouse.work), read_only=True) as con:
         quarantined = con.execute("select record_id, reason, payload, run_id from raw_meta.quarantine").fetchall()
         loaded = {r for (r,) in con.execute("select record_id from raw_salesforce.lead").fetchall()}
         loads = dict(con.execute("select object, quarantined from raw_meta.loads").fetchall())
@@ -177,7 +177,7 @@ def test_schema_drift_added_then_removed_field(
         run_night(AS_OF)
     finally:
         night_on.admin("drift", {"object": "Lead"})
-    with duckdb.connect(str(paths().work_warehouse), read_only=True) as con:
+    with duckdb.connect(str(paths().warehouse.work), read_only=True) as con:
         changes = con.execute("select field, change from raw_meta.schema_changes where object = 'Lead'").fetchall()
         graded = con.execute("""select count(*) from raw_salesforce.lead
                                 where payload ->> 'Lead_Grade__c' = 'A'""").fetchall()[0][0]

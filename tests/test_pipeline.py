@@ -114,7 +114,7 @@ def test_docs_generate_and_source_freshness(tmp_path: Path, night_copy: Path) ->
     from conftest import dbt
     from leadflow.settings import paths
 
-    docs = dbt(["docs", "generate", "--target-path", str(tmp_path / "target")], paths().work_warehouse)
+    docs = dbt(["docs", "generate", "--target-path", str(tmp_path / "target")], paths().warehouse)
     assert docs.returncode == 0, docs.stdout[-2000:]
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
@@ -124,7 +124,7 @@ def test_docs_generate_and_source_freshness(tmp_path: Path, night_copy: Path) ->
     assert all(c["description"] for n in published for c in n["columns"].values())
     assert "model.leadflow.fct_lead_lifecycle" in catalog["nodes"]
     assert {e["name"] for e in manifest["exposures"].values()} >= {"lead_funnel_dashboard", "monthly_review_packet"}
-    freshness = dbt(["source", "freshness", "--target-path", str(tmp_path / "target")], paths().work_warehouse)
+    freshness = dbt(["source", "freshness", "--target-path", str(tmp_path / "target")], paths().warehouse)
     assert freshness.returncode == 0, freshness.stdout[-2000:]
 
 
@@ -135,7 +135,7 @@ def test_a_version_landed_before_its_as_of_is_staged_when_it_comes_due(night_cop
     from conftest import dbt
     from leadflow.settings import paths
 
-    work = paths().work_warehouse
+    work = paths().warehouse.work
     with duckdb.connect(str(work)) as con:
         as_of = con.execute("select max(as_of) from raw_meta.night").fetchall()[0][0]
         early = con.execute(
@@ -148,7 +148,7 @@ def test_a_version_landed_before_its_as_of_is_staged_when_it_comes_due(night_cop
         ).fetchall()[0][0]
 
     def staged() -> bool:
-        build = dbt(["build", "--select", "stg_marketo__activities"], work)
+        build = dbt(["build", "--select", "stg_marketo__activities"], paths().warehouse)
         assert build.returncode == 0, build.stdout[-2000:]
         with duckdb.connect(str(work), read_only=True) as con:
             query = "select count(*) from staging.stg_marketo__activities where _record_id = ?"
@@ -164,7 +164,7 @@ def test_a_rerun_with_nothing_new_publishes_nothing_and_a_new_load_rebuilds(nigh
     """Re-running the published night with nothing new stops after extraction; once something is
     loaded (here a quarantined record), the same night is built and published again."""
     from leadflow.fixtures import salesforce_object
-    from leadflow.raw import PageResult, open_raw_store
+    from leadflow.raw import PageResult
     from leadflow.settings import paths
 
     summary = json.loads((night_copy.parent / "reports" / "last_run.json").read_text())
@@ -172,7 +172,7 @@ def test_a_rerun_with_nothing_new_publishes_nothing_and_a_new_load_rebuilds(nigh
     run_night(summary["as_of"], run_id="rerun")
     assert night_copy.stat().st_ino == published  # publishing renames a new file over it: it did not
     assert json.loads((night_copy.parent / "reports" / "last_run.json").read_text())["run_id"] == summary["run_id"]
-    with open_raw_store(paths().work_warehouse) as store:
+    with paths().warehouse.raw_store() as store:
         store.record_load(salesforce_object("Lead"), "late", PageResult(received=1, quarantined=1))
     run_night(summary["as_of"], run_id="after-a-load")
     assert night_copy.stat().st_ino != published

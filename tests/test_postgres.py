@@ -18,9 +18,9 @@ import duckdb
 import psycopg2
 import pytest
 from conftest import pg_query, run_night, use_sandbox
-from leadflow import postgres
 from leadflow.sandbox.process import RunningSandbox
 from leadflow.settings import PROJECT_ROOT, Paths, paths
+from leadflow.warehouse import postgres
 
 pytestmark = pytest.mark.night
 
@@ -63,7 +63,7 @@ def test_postgres_marts_equal_duckdb_marts(
     use_sandbox(monkeypatch, sandbox, tmp_path / "w.duckdb")
     run_night(AS_OF)
     run_night(AS_OF, run_id="again")  # a re-run of the same night stores no version twice
-    work = pg_warehouse.work_warehouse.dbname
+    work = pg_warehouse.warehouse.work.dbname
     ((stored, distinct),) = pg_query(
         work, "select count(*), count(distinct (record_id, record_version)) from raw_salesforce.lead"
     )
@@ -72,7 +72,7 @@ def test_postgres_marts_equal_duckdb_marts(
 
     monkeypatch.setenv("LEADFLOW_DBT_TARGET", "duckdb")
     run_night(AS_OF)
-    duck = paths().warehouse
+    duck = paths().warehouse.published
     with duckdb.connect(str(duck), read_only=True) as con:
         for mart in MARTS:
             columns = con.execute(
@@ -81,13 +81,15 @@ def test_postgres_marts_equal_duckdb_marts(
                 [mart],
             ).fetchall()
             in_duck = _profile(lambda q: con.execute(q).fetchall()[0], mart, columns)
-            in_pg = _profile(lambda q: postgres.read_frame(pg_warehouse.warehouse, q).iloc[0].tolist(), mart, columns)
+            in_pg = _profile(
+                lambda q: postgres.read_frame(pg_warehouse.warehouse.published, q).iloc[0].tolist(), mart, columns
+            )
             assert in_pg == pytest.approx(in_duck, rel=1e-6), (mart, in_duck, in_pg)
 
 
 @pytest.mark.postgres
 def test_publish_swaps_without_waiting_for_readers(pg_warehouse: Paths) -> None:
-    work, published = pg_warehouse.work_warehouse, pg_warehouse.warehouse
+    work, published = pg_warehouse.warehouse.work, pg_warehouse.warehouse.published
     role = f"leadflow_test_reader_{os.getpid()}"
     pg_query(work.dbname, "create schema marts; create table marts.mart_x as select 1 as night, 'a'::text as label")
     pg_query(published.dbname, "create schema marts_next; create table marts_next.debris (x int)")  # a failed night's
@@ -126,7 +128,7 @@ def test_publish_swaps_without_waiting_for_readers(pg_warehouse: Paths) -> None:
 @pytest.mark.postgres
 def test_compose_warehouse_init_gives_bi_the_published_marts_only(pg_warehouse: Paths) -> None:
     """include/compose/warehouse-db-init.sh, as the warehouse-db container runs it, then a publish."""
-    work, published = pg_warehouse.work_warehouse, pg_warehouse.warehouse
+    work, published = pg_warehouse.warehouse.work, pg_warehouse.warehouse.published
     role = f"leadflow_reader_{os.getpid()}"
     pg_query("postgres", f"drop database {published.dbname}")  # the script creates it
     pg_query("postgres", f"drop role if exists {role}")

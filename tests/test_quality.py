@@ -131,7 +131,7 @@ def test_integrity_failure_keeps_yesterday_published_and_alerts(night_copy: Path
     webhook, _ = channels
     warehouse = night_copy
     before = _digest(warehouse)
-    work = paths().work_warehouse
+    work = paths().warehouse.work
     with duckdb.connect(str(work)) as con:  # a bug drops leads between raw and staging
         con.execute(
             "delete from staging.stg_salesforce__leads where lead_id in "
@@ -154,12 +154,12 @@ def test_integrity_failure_keeps_yesterday_published_and_alerts(night_copy: Path
 def test_duplicate_key_fails_the_build_and_nothing_is_published(night_copy: Path) -> None:
     warehouse = night_copy
     before = _digest(warehouse)
-    work = paths().work_warehouse
+    work = paths().warehouse.work
     with duckdb.connect(str(work)) as con:  # a lead id arrives (later) under a second record key
         con.execute("""insert into raw_salesforce.lead
                        select 'dup-' || record_id, record_version, payload, _run_id, _loaded_at + interval 1 day
                        from raw_salesforce.lead limit 1""")
-    result = dbt(["build"], work)
+    result = dbt(["build"], paths().warehouse)
     assert result.returncode != 0
     assert "unique_stg_salesforce__leads_lead_id" in result.stdout
     assert _digest(warehouse) == before
@@ -171,7 +171,7 @@ class _TaskInstance:
 
 
 def test_threshold_in_the_seed_changes_the_verdict(night_copy: Path, tmp_path: Path) -> None:
-    work = paths().work_warehouse
+    work = paths().warehouse.work
 
     def verdict() -> tuple[str, bool]:
         with duckdb.connect(str(work), read_only=True) as con:
@@ -180,7 +180,7 @@ def test_threshold_in_the_seed_changes_the_verdict(night_copy: Path, tmp_path: P
                                     order by run_as_of desc limit 1""").fetchall()[0][0]
         gx = next(
             f
-            for f in night.validate(work, paths().expectations, paths().control_registry).findings
+            for f in night.validate(paths().warehouse, paths().expectations, paths().control_registry).findings
             if f.control_name == "source_unknown"
         )
         return status, gx.success
@@ -197,7 +197,7 @@ def test_threshold_in_the_seed_changes_the_verdict(night_copy: Path, tmp_path: P
         writer = csv.DictWriter(handle, fieldnames=rows[0].keys())
         writer.writeheader()
         writer.writerows(rows)
-    result = dbt(["build", "--project-dir", str(project)], work)
+    result = dbt(["build", "--project-dir", str(project)], paths().warehouse)
     assert result.returncode == 0, result.stdout[-2000:]
     after = verdict()
     assert before[0] == ("pass" if before[1] else "fail")
@@ -206,10 +206,10 @@ def test_threshold_in_the_seed_changes_the_verdict(night_copy: Path, tmp_path: P
 
 def test_rerun_extracts_nothing_twice(warehouse: Path) -> None:
     extract_all(parse_instant(AS_OF), "first")
-    with duckdb.connect(str(paths().work_warehouse), read_only=True) as con:
+    with duckdb.connect(str(paths().warehouse.work), read_only=True) as con:
         first = con.execute("select count(*) from raw_salesforce.lead").fetchall()[0][0]
     extract_all(parse_instant(AS_OF), "second")
-    with duckdb.connect(str(paths().work_warehouse), read_only=True) as con:
+    with duckdb.connect(str(paths().warehouse.work), read_only=True) as con:
         assert con.execute("select count(*) from raw_salesforce.lead").fetchall()[0][0] == first
         duplicates = con.execute("""select count(*) from (select record_id, record_version
                                     from raw_salesforce.lead group by 1, 2 having count(*) > 1)""").fetchall()

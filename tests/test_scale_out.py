@@ -155,7 +155,7 @@ def test_the_night_runs_on_celery_workers_into_the_postgres_warehouse(
     exported = tmp_path / "published-export.duckdb"
     export_marts(pg_warehouse.warehouse, exported)
     summary = json.loads((tmp_path / "reports" / "last_run.json").read_text())
-    assert summary["warehouse"] == str(pg_warehouse.warehouse)
+    assert summary["warehouse"] == str(pg_warehouse.warehouse.published)
     # a manual run's data interval ends at the last 04:00 before it was triggered: that is its as-of
     assert parse_instant(summary["as_of"]) == night_as_of
     expected = reference(generated_fixture, f"{night_as_of.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}")

@@ -16,10 +16,8 @@ import html
 import logging
 from typing import Any
 
+import pandas as pd
 from airflow.sdk import BaseNotifier
-
-from leadflow import warehouse
-from leadflow.settings import Location
 
 log = logging.getLogger(__name__)
 SLACK_CONN_ID = "leadflow_slack"
@@ -65,19 +63,10 @@ def send(subject: str, text: str) -> list[str]:
     return delivered
 
 
-def quality_message(published: Location, data_docs: str | None) -> tuple[str, str] | None:
-    """Subject and text for the latest run's failing controls, or None when all pass."""
-    history = warehouse.read_frame(
-        published,
-        """with runs as (
-               select distinct run_as_of from marts.mart_data_quality order by run_as_of desc limit 2
-           )
-           select q.run_as_of, q.control_name, q.failing_rows, q.population, q.failing_rate, q.threshold,
-                  q.severity, q.status, q.sample_record_ids
-           from marts.mart_data_quality as q
-           inner join runs using (run_as_of)
-           order by q.control_name, q.run_as_of desc""",
-    )
+def quality_message(history: pd.DataFrame, data_docs: str | None) -> tuple[str, str] | None:
+    """Subject and text for the latest run's failing controls, or None when all pass. ``history``
+    holds the rows of ``mart_data_quality`` for the latest two runs (the change is since the
+    previous one)."""
     if history.empty:
         return None
     latest_run = history.run_as_of.max()

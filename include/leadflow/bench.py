@@ -118,8 +118,8 @@ def run_night(as_of: str, run_id: str, sandbox_pid: int | None) -> NightCost:
     with PeakMemory(exclude=sandbox_pid) as memory:
         night.run(parse_instant(as_of), run_id, phase=lambda name: _phase(cost, name))
     cost.peak_rss_mib = memory.peak / 2**20
-    with duckdb.connect(str(paths().work_warehouse), read_only=True) as con:
-        cost.loaded = con.execute("select sum(loaded) from raw_meta.loads where run_id = ?", [run_id]).fetchall()[0][0]
+    loads = paths().warehouse.read_frame(f"select sum(loaded) as loaded from raw_meta.loads where run_id = '{run_id}'")
+    cost.loaded = int(loads.loaded[0])
     return cost
 
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from leadflow.generator import generate
@@ -19,6 +20,7 @@ from leadflow.report.packet import build_packet
 from leadflow.sandbox.process import running_sandbox
 from leadflow.settings import PROJECT_ROOT
 from leadflow.timefmt import parse_instant
+from leadflow.warehouse.duckdb import DuckDBWarehouse
 
 DEMO_LEADS = 2000
 DEMO_SEED = 7
@@ -106,7 +108,8 @@ def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
     # `airflow dags test` runs one DAG, so the demo builds the packet itself
     summary_path = reports / "last_run.json"
     summary = json.loads(summary_path.read_text())
-    summary["review_packet"] = str(build_packet(warehouse.resolve(), reports))
+    read_published = partial(DuckDBWarehouse.beside(warehouse).read_frame, published=True)
+    summary["review_packet"] = str(build_packet(read_published, reports))
     summary_path.write_text(json.dumps(summary, indent=2))
     print_summary(summary_path, log_file)
     return 0

@@ -11,16 +11,16 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from leadflow import alerts, connections, warehouse
+from leadflow import alerts, connections
 from leadflow.extract import jobs
 from leadflow.extract.marketo import MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
 from leadflow.fixtures import MARKETO_OBJECTS, SALESFORCE_OBJECTS, salesforce_object
 from leadflow.quality.validate import validate
-from leadflow.raw import open_raw_store
 from leadflow.settings import dbt_executable, paths
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class BuildError(RuntimeError):
 
 def open_night(as_of: datetime, run_id: str) -> str:
     """Record the night being built; dbt reads its as-of from the warehouse, not from a var."""
-    with open_raw_store(paths().work_warehouse) as store:
+    with paths().warehouse.raw_store() as store:
         store.begin_night(run_id, as_of)
     log.info("night %s as of %s", run_id, as_of.isoformat())
     return as_of.isoformat()
@@ -46,7 +46,7 @@ def open_night(as_of: datetime, run_id: str) -> str:
 def extract_salesforce(object_name: str, as_of: datetime, run_id: str) -> dict[str, Any]:
     obj = salesforce_object(object_name)
     client = SalesforceClient(connections.credentials(connections.SALESFORCE_CONN_ID))
-    with open_raw_store(paths().work_warehouse) as store:
+    with paths().warehouse.raw_store() as store:
         result = jobs.extract_salesforce_object(client, store, obj, as_of, run_id)
     log.info("%s: %s", object_name, result)
     return asdict(result)
@@ -57,7 +57,7 @@ def extract_marketo(object_name: str, as_of: datetime, run_id: str) -> dict[str,
     conn_id = connections.MARKETO_CONN_ID
     client = MarketoClient(connections.credentials(conn_id))
     history_start = connections.history_start(conn_id)
-    with open_raw_store(paths().work_warehouse) as store:
+    with paths().warehouse.raw_store() as store:
         if object_name == "leads":
             result = jobs.extract_marketo_leads(client, store, obj, as_of, run_id, history_start)
         elif object_name == "activities":
@@ -86,7 +86,7 @@ def project_fingerprint() -> str:
 def anything_new() -> bool:
     """False when tonight would rebuild the published marts unchanged: they are of tonight's
     as-of, built by this project, and nothing was loaded or quarantined since (a night re-run)."""
-    with open_raw_store(paths().work_warehouse) as store:
+    with paths().warehouse.raw_store() as store:
         unchanged = store.unchanged_since_publish(project_fingerprint())
     if unchanged:
         log.info("nothing new since the published night of the same as-of: transform, audit and publish skipped")
@@ -100,7 +100,7 @@ def build_models() -> None:
     result = subprocess.run(
         [dbt_executable(), "build", "--profiles-dir", "."],
         cwd=where.dbt_project,
-        env={**os.environ, **where.dbt_env},
+        env={**os.environ, **where.warehouse.dbt_env},
         capture_output=True,
         text=True,
     )
@@ -111,7 +111,7 @@ def build_models() -> None:
 def audit() -> dict[str, Any]:
     """Validate the work warehouse; raise IntegrityError when publishing must not happen."""
     where = paths()
-    report = validate(where.work_warehouse, where.expectations, where.control_registry)
+    report = validate(where.warehouse, where.expectations, where.control_registry)
     summary = report.to_dict()
     if report.blocking:
         names = ", ".join(
@@ -123,29 +123,29 @@ def audit() -> dict[str, Any]:
 
 def publish() -> dict[str, int]:
     where = paths()
-    rows = warehouse.publish(where.work_warehouse, where.warehouse, where.reader_role)
-    with open_raw_store(where.work_warehouse) as store:
+    rows = where.warehouse.publish()
+    with where.warehouse.raw_store() as store:
         store.record_publish(project_fingerprint())
-    log.info("published %s: %s", where.warehouse, rows)
+    log.info("published %s: %s", where.warehouse.published, rows)
     return rows
 
 
 def write_run_summary(as_of: datetime, run_id: str, quality: dict[str, Any], rows: dict[str, int]) -> Path:
     """The run's summary for people: rows per mart, failing controls, where things are."""
     where = paths()
-    controls = warehouse.read_frame(
-        where.warehouse,
+    controls = where.warehouse.read_frame(
         """select control_name, failing_rows, population, failing_rate, threshold, severity, status,
                   sample_record_ids
            from marts.mart_data_quality
            where run_as_of = (select max(run_as_of) from marts.mart_data_quality)
            order by control_name""",
+        published=True,
     )
     summary = {
         "run_id": run_id,
         "as_of": as_of.isoformat(),
-        "warehouse": str(where.warehouse),
-        "work_warehouse": str(where.work_warehouse),
+        "warehouse": str(where.warehouse.published),
+        "work_warehouse": str(where.warehouse.work),
         "rows": rows,
         "failing_controls": controls[controls.status == "fail"].to_dict(orient="records"),
         "controls": controls.to_dict(orient="records"),
@@ -165,7 +165,18 @@ def summary_path() -> Path:
 
 def alert_on_findings(quality: dict[str, Any]) -> list[str]:
     """One message per run naming the failing hygiene controls (published, so people act on them)."""
-    message = alerts.quality_message(paths().warehouse, quality.get("data_docs"))
+    history = paths().warehouse.read_frame(
+        """with runs as (
+               select distinct run_as_of from marts.mart_data_quality order by run_as_of desc limit 2
+           )
+           select q.run_as_of, q.control_name, q.owner, q.failing_rows, q.population, q.failing_rate,
+                  q.threshold, q.severity, q.status, q.sample_record_ids
+           from marts.mart_data_quality as q
+           inner join runs using (run_as_of)
+           order by q.control_name, q.run_as_of desc""",
+        published=True,
+    )
+    message = alerts.quality_message(history, quality.get("data_docs"))
     return alerts.send(*message) if message else []
 
 
@@ -174,7 +185,7 @@ def build_review_packet() -> str:
     from leadflow.report.packet import build_packet
 
     where = paths()
-    return str(build_packet(where.warehouse, where.reports))
+    return str(build_packet(partial(where.warehouse.read_frame, published=True), where.reports))
 
 
 def run(as_of: datetime, run_id: str, phase: Callable[[str], AbstractContextManager] = lambda _: nullcontext()) -> Path:

@@ -18,8 +18,8 @@ a night that would rebuild them unchanged can be skipped.
 ``raw_meta.quarantine`` keeps every record that could not be loaded, with the reason.
 Staging models read the JSON payload, so a field added at the source lands without a code change.
 
-The same layer is written to DuckDB (:class:`DuckDBRawStore`) or PostgreSQL
-(:class:`PostgresRawStore`); :func:`open_raw_store` picks one for a warehouse location.
+The same layer is written to DuckDB or PostgreSQL: each implementation of the warehouse seam
+(:mod:`leadflow.warehouse`) has its store, opened with ``Warehouse.raw_store()``.
 """
 
 from __future__ import annotations
@@ -35,14 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
-import psycopg2.extensions
-from psycopg2.extras import execute_values
 
 from leadflow.extract.validate import checked_chunk_sql
 from leadflow.fixtures import FixtureObject
-from leadflow.postgres import PostgresDatabase
-from leadflow.settings import Location, duckdb_config
+from leadflow.settings import duckdb_config
 from leadflow.timefmt import parse_instant
 
 META_DDL = [
@@ -100,7 +96,7 @@ def table_for(obj: FixtureObject, suffix: str = "") -> str:
     return f'{schema_for(obj)}."{obj.name.lower()}{suffix}"'
 
 
-def _now() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
@@ -186,14 +182,14 @@ class RawStore(ABC):
         as_of_utc = as_of.astimezone(UTC).replace(tzinfo=None) if as_of.tzinfo else as_of
         with self._transaction():
             self._execute("delete from raw_meta.night")
-            self._execute("insert into raw_meta.night values (?, ?, ?)", [run_id, as_of_utc, _now()])
+            self._execute("insert into raw_meta.night values (?, ?, ?)", [run_id, as_of_utc, utcnow()])
 
     def record_publish(self, project: str) -> None:
         """Note that tonight's marts were published, built by the project whose fingerprint is given."""
         with self._transaction():
             self._execute("delete from raw_meta.published")
             self._execute(
-                "insert into raw_meta.published select run_id, as_of, ?, ? from raw_meta.night", [project, _now()]
+                "insert into raw_meta.published select run_id, as_of, ?, ? from raw_meta.night", [project, utcnow()]
             )
 
     def unchanged_since_publish(self, project: str) -> bool:
@@ -222,7 +218,7 @@ class RawStore(ABC):
     ) -> PageResult:
         """Insert (record_id, record_version, record) triples not already stored, quarantine the
         rejected ones and move the watermark: all in one transaction."""
-        now = _now()
+        now = utcnow()
         versions, bad = list(records), list(rejected)
         result = PageResult(received=len(versions) + len(bad), quarantined=len(bad))
         with self._transaction():
@@ -260,22 +256,22 @@ class RawStore(ABC):
         watermark after the chunk. Here the checks run in a DuckDB of their own and the rows are
         handed to :meth:`write_page`; a store on DuckDB does it all inside the warehouse."""
         with duckdb.connect(config=duckdb_config()) as con:
-            rows = con.execute(_checked_chunk(con, obj, chunk, types, nulls)).fetchall()
+            rows = con.execute(checked_chunk(con, obj, chunk, types, nulls)).fetchall()
         good = [(rid, version, json.loads(payload)) for rid, version, stamp_at, reason, payload in rows if not reason]
         bad = [Rejected(rid, reason, payload) for rid, version, stamp_at, reason, payload in rows if reason]
         latest = max((r for r in rows if not r[3] and r[2] is not None), key=lambda r: r[2], default=None)
-        watermark = _later(watermark, latest[1] if latest else None, latest[2] if latest else None)
+        watermark = later_watermark(watermark, latest[1] if latest else None, latest[2] if latest else None)
         return self.write_page(obj, good, bad, run_id, watermark), watermark
 
     def record_load(self, obj: FixtureObject, run_id: str, result: PageResult) -> None:
         self._execute(
             "insert into raw_meta.loads values (?, ?, ?, ?, ?, ?)",
-            [obj.name, run_id, result.received, result.loaded, result.quarantined, _now()],
+            [obj.name, run_id, result.received, result.loaded, result.quarantined, utcnow()],
         )
 
     def record_schema_change(self, obj: FixtureObject, field: str, change: str, run_id: str) -> None:
         self._execute(
-            "insert into raw_meta.schema_changes values (?, ?, ?, ?, ?)", [obj.name, field, change, run_id, _now()]
+            "insert into raw_meta.schema_changes values (?, ?, ?, ?, ?)", [obj.name, field, change, run_id, utcnow()]
         )
 
     def known_fields(self, obj: FixtureObject) -> set[str]:
@@ -287,7 +283,7 @@ class RawStore(ABC):
         return set(payload if isinstance(payload, dict) else json.loads(payload))
 
 
-def _checked_chunk(
+def checked_chunk(
     con: duckdb.DuckDBPyConnection, obj: FixtureObject, chunk: Path, types: dict[str, str], nulls: tuple[str, ...]
 ) -> str:
     """Read a CSV chunk (all text) into a temp table of ``con``; the SQL that checks and types it."""
@@ -302,134 +298,10 @@ def _checked_chunk(
     return checked_chunk_sql("chunk_text", fields, types, obj.key, obj.stamp or None, nulls)
 
 
-def _later(watermark: str | None, candidate: str | None, candidate_at: datetime | None) -> str | None:
+def later_watermark(watermark: str | None, candidate: str | None, candidate_at: datetime | None) -> str | None:
     """The later of a watermark (text as received) and a candidate version with its instant."""
     if candidate is None or candidate_at is None:
         return watermark
     if watermark is None:
         return candidate
     return candidate if candidate_at > parse_instant(watermark) else watermark
-
-
-class DuckDBRawStore(RawStore):
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-        super().__init__()
-
-    def _execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple]:
-        result = self.con.execute(statement, parameters)
-        return result.fetchall() if result.description else []
-
-    def write_csv_chunk(
-        self,
-        obj: FixtureObject,
-        chunk: Path,
-        types: dict[str, str],
-        run_id: str,
-        watermark: str | None,
-        nulls: tuple[str, ...] = ("",),
-    ) -> tuple[PageResult, str | None]:
-        checked = _checked_chunk(self.con, obj, chunk, types, nulls)
-        self._execute(f"create or replace temp table chunk as {checked}")
-        try:
-            received, rejected, latest, latest_at = self._execute(
-                """select count(*), count(reason), arg_max(record_version, stamp_at) filter (where reason is null),
-                          max(stamp_at) filter (where reason is null)
-                   from chunk"""
-            )[0]
-            watermark = _later(watermark, latest, latest_at)
-            now = _now()
-            with self._transaction():
-                self._execute(
-                    """insert into raw_meta.quarantine
-                       select ?, record_id, reason, payload, ?, ? from chunk where reason is not null""",
-                    [obj.name, run_id, now],
-                )
-                loaded = self._execute(
-                    f"""insert into {table_for(obj)}
-                        select c.record_id, c.record_version, c.payload::json, ?, ?
-                        from chunk as c
-                        where c.reason is null and not exists (
-                            select 1 from {table_for(obj)} as r
-                            where r.record_id = c.record_id and r.record_version = c.record_version
-                        )""",
-                    [run_id, now],
-                )[0][0]
-                if watermark is not None:
-                    self._set_watermark(obj, watermark, run_id, now)
-        finally:
-            self._execute("drop table if exists chunk")
-            self._execute("drop table if exists chunk_text")
-        return PageResult(received=received, loaded=loaded, quarantined=rejected), watermark
-
-    def _insert_new_versions(self, obj: FixtureObject, versions: list[Version], run_id: str, now: datetime) -> int:
-        frame = pd.DataFrame(
-            [(rid, version, json.dumps(rec, ensure_ascii=False)) for rid, version, rec in versions],
-            columns=["record_id", "record_version", "payload"],
-        )
-        self.con.register("page_frame", frame)
-        try:
-            return self._execute(
-                f"""insert into {table_for(obj)}
-                    select distinct on (p.record_id, p.record_version)
-                           p.record_id, p.record_version, p.payload::json, ?, ?
-                    from page_frame as p
-                    where not exists (
-                        select 1 from {table_for(obj)} as r
-                        where r.record_id = p.record_id and r.record_version = p.record_version
-                    )""",
-                [run_id, now],
-            )[0][0]
-        finally:
-            self.con.unregister("page_frame")
-
-
-class PostgresRawStore(RawStore):
-    json_type = "jsonb"
-    table_key = ", primary key (record_id, record_version)"
-
-    def __init__(self, con: psycopg2.extensions.connection) -> None:
-        con.autocommit = True  # transactions are explicit
-        self.con = con
-        super().__init__()
-
-    def _execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple]:
-        with self.con.cursor() as cur:
-            cur.execute(statement.replace("?", "%s"), parameters or None)
-            return cur.fetchall() if cur.description else []
-
-    @contextmanager
-    def _ddl(self) -> Iterator[None]:
-        # parallel extract tasks may create the same schema at once: serialise schema changes
-        with self._transaction():
-            self._execute("select pg_advisory_xact_lock(hashtext('leadflow.raw ddl'))")
-            yield
-
-    def _insert_new_versions(self, obj: FixtureObject, versions: list[Version], run_id: str, now: datetime) -> int:
-        with self.con.cursor() as cur:
-            inserted = execute_values(
-                cur,
-                f"""insert into {table_for(obj)} (record_id, record_version, payload, _run_id, _loaded_at)
-                    values %s on conflict do nothing returning 1""",
-                [(rid, version, json.dumps(rec, ensure_ascii=False), run_id, now) for rid, version, rec in versions],
-                page_size=len(versions),
-                fetch=True,
-            )
-        return len(inserted)
-
-
-@contextmanager
-def open_raw_store(location: Location) -> Iterator[RawStore]:
-    """The raw store of a work warehouse (a DuckDB file or a PostgreSQL database), closed after use."""
-    if isinstance(location, PostgresDatabase):
-        con = location.connect()
-        try:
-            yield PostgresRawStore(con)
-        finally:
-            con.close()
-        return
-    assert isinstance(location, Path)
-    location.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(location), config=duckdb_config()) as con:
-        con.execute("set TimeZone = 'UTC'")
-        yield DuckDBRawStore(con)

@@ -23,21 +23,19 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from leadflow.postgres import PostgresDatabase
+if TYPE_CHECKING:
+    from leadflow.warehouse import Warehouse
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-Location = Path | PostgresDatabase
 
 
 @dataclass(frozen=True)
 class Paths:
     home: Path
-    warehouse: Location
-    work_warehouse: Location
     reports: Path
-    reader_role: str | None = None
+    warehouse: Warehouse  # the work and published warehouses (the engine's seam)
 
     @property
     def dbt_project(self) -> Path:
@@ -59,18 +57,9 @@ class Paths:
         DAG parsing reads it."""
         return self.dbt_project / "target" / "manifest.json"
 
-    @property
-    def dbt_target(self) -> str:
-        return "postgres" if isinstance(self.work_warehouse, PostgresDatabase) else "duckdb"
-
-    @property
-    def dbt_env(self) -> dict[str, str]:
-        """What dbt's profile needs beyond the environment the worker already has."""
-        return {"LEADFLOW_WORK_WAREHOUSE": str(self.work_warehouse)} if self.dbt_target == "duckdb" else {}
-
 
 def duckdb_config() -> dict[str, str]:
-    """Settings of every DuckDB connection the night opens on its warehouse files."""
+    """Settings of every DuckDB connection the night opens (its warehouse files, chunk checks)."""
     return {"memory_limit": os.environ.get("LEADFLOW_DUCKDB_MEMORY_LIMIT", "2GB")}
 
 
@@ -79,29 +68,11 @@ def dbt_executable() -> str:
     return shutil.which("dbt", path=str(Path(sys.executable).parent)) or shutil.which("dbt") or "dbt"
 
 
-def _postgres(dbname: str) -> PostgresDatabase:
-    return PostgresDatabase(
-        host=os.environ.get("LEADFLOW_PG_HOST", "127.0.0.1"),
-        port=int(os.environ.get("LEADFLOW_PG_PORT", "5432")),
-        user=os.environ.get("LEADFLOW_PG_USER", "postgres"),
-        password=os.environ.get("LEADFLOW_PG_PASSWORD", ""),
-        dbname=dbname,
-    )
-
-
 def paths() -> Paths:
+    """Where things are, from the environment; an unknown ``LEADFLOW_DBT_TARGET`` is an error."""
+    from leadflow.warehouse import from_environment
+
     home = Path(os.environ.get("LEADFLOW_HOME", PROJECT_ROOT)).resolve()
-    if os.environ.get("LEADFLOW_DBT_TARGET", "duckdb") == "postgres":
-        reports = Path(os.environ.get("LEADFLOW_REPORTS_DIR", home / "warehouse" / "reports")).resolve()
-        return Paths(
-            home=home,
-            warehouse=_postgres(os.environ.get("LEADFLOW_PG_PUBLISHED_DATABASE", "leadflow")),
-            work_warehouse=_postgres(os.environ.get("LEADFLOW_PG_DATABASE", "leadflow_work")),
-            reports=reports,
-            reader_role=os.environ.get("LEADFLOW_PG_READER_ROLE") or None,
-        )
-    warehouse = Path(os.environ.get("LEADFLOW_WAREHOUSE", home / "warehouse" / "leadflow.duckdb")).resolve()
-    work = os.environ.get("LEADFLOW_WORK_WAREHOUSE")
-    work_path = Path(work).resolve() if work else warehouse.with_name(f"{warehouse.stem}.work.duckdb")
-    reports = Path(os.environ.get("LEADFLOW_REPORTS_DIR", warehouse.parent / "reports")).resolve()
-    return Paths(home=home, warehouse=warehouse, work_warehouse=work_path, reports=reports)
+    warehouse = from_environment(home)
+    reports = os.environ.get("LEADFLOW_REPORTS_DIR")
+    return Paths(home, Path(reports).resolve() if reports else warehouse.default_reports(home), warehouse)

@@ -17,10 +17,12 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadflow.quality.suites import all_suites, check_committed, validation_name
-from leadflow.warehouse import read_frame
+
+if TYPE_CHECKING:
+    from leadflow.warehouse import Warehouse
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -58,20 +60,20 @@ class QualityReport:
         return {"data_docs": self.data_docs, "findings": [asdict(f) for f in self.findings]}
 
 
-def validate(work: Path, project_root: Path, registry: Path) -> QualityReport:
+def validate(warehouse: Warehouse, project_root: Path, registry: Path) -> QualityReport:
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
     context = gx.get_context(mode="file", project_root_dir=str(project_root))
     run_id = RunIdentifier(run_name="leadflow", run_time=datetime.now(UTC))
-    controls = read_frame(work, "select control_name, threshold, severity from policy.data_quality_controls")
+    controls = warehouse.read_frame("select control_name, threshold, severity from policy.data_quality_controls")
     policy = {row.control_name: (float(row.threshold), str(row.severity)) for row in controls.itertuples()}
     parameters = {f"{name}_mostly": max(0.0, min(1.0, 1.0 - threshold)) for name, (threshold, _) in policy.items()}
     suites = all_suites(registry)
     check_committed(context, suites)
     findings: list[Finding] = []
     for spec in suites:
-        frame = read_frame(work, f"select {', '.join(spec.columns)} from {spec.table}")
+        frame = warehouse.read_frame(f"select {', '.join(spec.columns)} from {spec.table}")
         id_column = spec.id_column
         # SUMMARY: counts and the first few failing ids; COMPLETE would list (and store, and render)
         # every failing row, which costs more than the validation itself on a large warehouse

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,8 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from jinja2 import Environment, PackageLoader, select_autoescape  # noqa: E402
 
-from leadflow.settings import Location  # noqa: E402
-from leadflow.warehouse import read_frame  # noqa: E402
+Reader = Callable[[str], pd.DataFrame]  # a query on the published marts -> its rows
 
 YOUNG_COHORT_DAYS = 90  # a cohort younger than this has not had time to convert
 SAMPLES = 8
@@ -57,9 +57,8 @@ def _table(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, border=0, classes="data", na_rep="-", float_format=lambda v: f"{v:,.2f}")
 
 
-def _samples(warehouse: Location, where: str, reason: str) -> list[dict[str, Any]]:
-    frame = read_frame(
-        warehouse,
+def _samples(read: Reader, where: str, reason: str) -> list[dict[str, Any]]:
+    frame = read(
         f"""
         select l.lead_id, l.original_source as source, o.owner_team as team,
                cast(l.created_at as date) as created, cast(l.mql_at as date) as mql,
@@ -75,9 +74,8 @@ def _samples(warehouse: Location, where: str, reason: str) -> list[dict[str, Any
     return frame.astype(object).where(frame.notna(), "-").to_dict(orient="records")
 
 
-def _patterns(warehouse: Location, month: date) -> list[Pattern]:
-    by_source = read_frame(
-        warehouse,
+def _patterns(read: Reader, month: date) -> list[Pattern]:
+    by_source = read(
         f"""
         select original_source, sum(leads) as leads, sum(accepted) as accepted, sum(routed) as routed,
                sum(opportunities) as opportunities
@@ -102,7 +100,7 @@ def _patterns(warehouse: Location, month: date) -> list[Pattern]:
             "High volume, low acceptance",
             f"Sources {', '.join(high_volume_low_acceptance.original_source) or '-'}: why did sales reject these?",
             _samples(
-                warehouse,
+                read,
                 f"l.original_source in ({sources(high_volume_low_acceptance)}) and l.rejected_at is not null",
                 "l.rejection_reason",
             ),
@@ -111,7 +109,7 @@ def _patterns(warehouse: Location, month: date) -> list[Pattern]:
             "High acceptance, low opportunity creation",
             f"Sources {', '.join(high_acceptance_low_opps.original_source) or '-'}: accepted, then what?",
             _samples(
-                warehouse,
+                read,
                 f"l.original_source in ({sources(high_acceptance_low_opps)}) "
                 "and l.accepted_at is not null and not l.is_opportunity",
                 "l.status",
@@ -120,25 +118,24 @@ def _patterns(warehouse: Location, month: date) -> list[Pattern]:
         Pattern(
             "Many duplicates",
             "Same person, several leads, several owners: who owns the conversation?",
-            _samples(warehouse, "l.is_duplicate_multiple_owners", "'shared e-mail key, 2+ owners'"),
+            _samples(read, "l.is_duplicate_multiple_owners", "'shared e-mail key, 2+ owners'"),
         ),
         Pattern(
             "Source unknown",
             "Where did these leads come from?",
-            _samples(warehouse, "l.original_source = 'Unknown'", "l.latest_source"),
+            _samples(read, "l.original_source = 'Unknown'", "l.latest_source"),
         ),
         Pattern(
             "MQLs unworked past SLA",
             "Routed, never accepted or rejected in time: capacity or routing?",
-            _samples(warehouse, "s.is_unworked_past_sla", "'decision SLA breached'"),
+            _samples(read, "s.is_unworked_past_sla", "'decision SLA breached'"),
         ),
     ]
 
 
-def _stage_aging(warehouse: Location) -> pd.DataFrame:
+def _stage_aging(read: Reader) -> pd.DataFrame:
     """Open leads by their latest stage, and the median days since they entered it."""
-    latest = read_frame(
-        warehouse,
+    latest = read(
         """
         with open_leads as (
             select e.lead_id, e.stage, e.entered_at,
@@ -155,13 +152,13 @@ def _stage_aging(warehouse: Location) -> pd.DataFrame:
     return aging.round().reset_index().sort_values("open_leads", ascending=False)
 
 
-def build_packet(warehouse: Location, out_dir: Path, month: date | None = None) -> Path:
-    """Write ``review-packet-YYYY-MM.html`` for ``month`` (default: the last complete month)."""
-    latest = read_frame(warehouse, "select max(run_as_of) as t from marts.mart_data_quality")
+def build_packet(read: Reader, out_dir: Path, month: date | None = None) -> Path:
+    """Write ``review-packet-YYYY-MM.html`` for ``month`` (default: the last complete month),
+    reading the published marts through ``read``."""
+    latest = read("select max(run_as_of) as t from marts.mart_data_quality")
     as_of = pd.Timestamp(latest.t[0]).date()
     month = month or (as_of.replace(day=1) - pd.Timedelta(days=1)).replace(day=1)
-    conversion = read_frame(
-        warehouse,
+    conversion = read(
         f"""
         select cohort_month, original_source, segment, leads, mqls, routed, accepted, rejected, sqls,
                opportunities, pipeline_amount
@@ -179,8 +176,7 @@ def build_packet(warehouse: Location, out_dir: Path, month: date | None = None) 
     acceptance = this_month.groupby("original_source")[["routed", "accepted", "rejected"]].sum()
     decided = acceptance.accepted + acceptance.rejected
     acceptance["acceptance_rate"] = acceptance.accepted / decided.where(decided > 0)
-    rejections = read_frame(
-        warehouse,
+    rejections = read(
         f"""
         select rejection_reason, cast(sum(rejections) as bigint) as rejections from marts.mart_rejection_reasons
         where rejected_month = date '{month}' group by 1 order by 2 desc""",
@@ -190,8 +186,7 @@ def build_packet(warehouse: Location, out_dir: Path, month: date | None = None) 
         r: float(rejections[rejections.rejection_reason == r].rejections.sum()) / total_rejections
         for r in ("Other", "Missing")
     }
-    sla = read_frame(
-        warehouse,
+    sla = read(
         f"""
         select coalesce(o.owner_team, 'Unrouted') as team, s.routed_owner_id as owner_id, sum(s.mqls) as mqls,
                sum(s.first_touch_met) as first_touch_met, sum(s.first_touch_breached) as first_touch_breached,
@@ -205,22 +200,19 @@ def build_packet(warehouse: Location, out_dir: Path, month: date | None = None) 
     by_team = sla.groupby("team")[
         ["mqls", "first_touch_met", "first_touch_breached", "decision_met", "decision_breached"]
     ].sum()
-    evidence = read_frame(
-        warehouse,
+    evidence = read(
         f"""
         select count(*) as opportunities, sum(case when is_missing_evidence then 1 else 0 end) as missing_evidence,
                sum(case when not has_next_step and not is_closed then 1 else 0 end) as open_without_next_step
         from marts.fct_opportunities where created_month = date '{month}'""",
     )
-    pipeline = read_frame(
-        warehouse,
+    pipeline = read(
         f"""
         select original_source, sum(pipeline_amount) as pipeline, sum(won_amount) as won
         from marts.mart_source_pipeline where cohort_month = date '{month}' group by 1 order by 2 desc""",
     )
-    aging = _stage_aging(warehouse)
-    quality = read_frame(
-        warehouse,
+    aging = _stage_aging(read)
+    quality = read(
         """
         select run_as_of, control_name, failing_rate, threshold, status, failing_rows, population
         from marts.mart_data_quality order by run_as_of, control_name""",
@@ -268,7 +260,7 @@ def build_packet(warehouse: Location, out_dir: Path, month: date | None = None) 
         pipeline=_table(pipeline),
         aging=_table(aging),
         quality=_table(latest_quality),
-        patterns=_patterns(warehouse, month),
+        patterns=_patterns(read, month),
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"review-packet-{month:%Y-%m}.html"

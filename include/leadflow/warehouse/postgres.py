@@ -11,20 +11,30 @@ otherwise it is left for the next night to drop.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
 
 import pandas as pd
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
+from psycopg2.extras import execute_values
+
+from leadflow.fixtures import FixtureObject
+from leadflow.raw import RawStore, Version, table_for
+from leadflow.warehouse import MARTS, Warehouse
 
 log = logging.getLogger(__name__)
 
-MARTS = "marts"
 NEXT = "marts_next"
 RETIRED_PREFIX = "marts_retired_"
 COPY_MEMORY = 64 * 1024 * 1024  # bytes of one table kept in memory while copying, then spooled to disk
@@ -63,6 +73,19 @@ class PostgresDatabase:
         if read_only:
             con.set_session(readonly=True, autocommit=True)
         return con
+
+
+    @classmethod
+    def from_environment(cls, dbname: str) -> PostgresDatabase:
+        """The server from ``LEADFLOW_PG_HOST``, ``_PORT``, ``_USER``, ``_PASSWORD`` (dbt's profile
+        reads the same variables)."""
+        return cls(
+            host=os.environ.get("LEADFLOW_PG_HOST", "127.0.0.1"),
+            port=int(os.environ.get("LEADFLOW_PG_PORT", "5432")),
+            user=os.environ.get("LEADFLOW_PG_USER", "postgres"),
+            password=os.environ.get("LEADFLOW_PG_PASSWORD", ""),
+            dbname=dbname,
+        )
 
 
 def read_frame(database: PostgresDatabase, query: str) -> pd.DataFrame:
@@ -158,3 +181,85 @@ def publish(work: PostgresDatabase, published: PostgresDatabase, reader_role: st
         source.close()
         target.close()
     return rows
+
+
+@dataclass(frozen=True)
+class PostgresWarehouse(Warehouse):
+    work_database: PostgresDatabase
+    published_database: PostgresDatabase
+    reader_role: str | None = None  # granted read access to each newly published marts schema
+
+    target: ClassVar[str] = "postgres"
+
+    @classmethod
+    def from_environment(cls) -> PostgresWarehouse:
+        """``LEADFLOW_PG_DATABASE`` (work, default ``leadflow_work``), ``LEADFLOW_PG_PUBLISHED_DATABASE``
+        (default ``leadflow``) and ``LEADFLOW_PG_READER_ROLE`` (optional)."""
+        return cls(
+            PostgresDatabase.from_environment(os.environ.get("LEADFLOW_PG_DATABASE", "leadflow_work")),
+            PostgresDatabase.from_environment(os.environ.get("LEADFLOW_PG_PUBLISHED_DATABASE", "leadflow")),
+            os.environ.get("LEADFLOW_PG_READER_ROLE") or None,
+        )
+
+    @property
+    def work(self) -> PostgresDatabase:
+        return self.work_database
+
+    @property
+    def published(self) -> PostgresDatabase:
+        return self.published_database
+
+    @property
+    def dbt_env(self) -> dict[str, str]:
+        return {}  # the profile reads the LEADFLOW_PG_* variables the worker already has
+
+    def default_reports(self, home: Path) -> Path:
+        return home / "warehouse" / "reports"
+
+    def read_frame(self, sql: str, *, published: bool = False) -> pd.DataFrame:
+        return read_frame(self.published_database if published else self.work_database, sql)
+
+    @contextmanager
+    def raw_store(self) -> Iterator[RawStore]:
+        con = self.work_database.connect()
+        try:
+            yield PostgresRawStore(con)
+        finally:
+            con.close()
+
+    def publish(self) -> dict[str, int]:
+        return publish(self.work_database, self.published_database, self.reader_role)
+
+
+class PostgresRawStore(RawStore):
+    json_type = "jsonb"
+    table_key = ", primary key (record_id, record_version)"
+
+    def __init__(self, con: psycopg2.extensions.connection) -> None:
+        con.autocommit = True  # transactions are explicit
+        self.con = con
+        super().__init__()
+
+    def _execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple]:
+        with self.con.cursor() as cur:
+            cur.execute(statement.replace("?", "%s"), parameters or None)
+            return cur.fetchall() if cur.description else []
+
+    @contextmanager
+    def _ddl(self) -> Iterator[None]:
+        # parallel extract tasks may create the same schema at once: serialise schema changes
+        with self._transaction():
+            self._execute("select pg_advisory_xact_lock(hashtext('leadflow.raw ddl'))")
+            yield
+
+    def _insert_new_versions(self, obj: FixtureObject, versions: list[Version], run_id: str, now: datetime) -> int:
+        with self.con.cursor() as cur:
+            inserted = execute_values(
+                cur,
+                f"""insert into {table_for(obj)} (record_id, record_version, payload, _run_id, _loaded_at)
+                    values %s on conflict do nothing returning 1""",
+                [(rid, version, json.dumps(rec, ensure_ascii=False), run_id, now) for rid, version, rec in versions],
+                page_size=len(versions),
+                fetch=True,
+            )
+        return len(inserted)

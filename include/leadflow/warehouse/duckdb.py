@@ -1,0 +1,172 @@
+"""The DuckDB warehouse (one machine): two files.
+
+The night writes the *work* file (raw, staging, intermediate, marts). BI tools read the
+*published* file, which holds only the ``marts`` schema. Publishing copies the marts into a new
+file beside the published one and renames it over it, so a reader holding the old file keeps
+reading a consistent old state, a new reader sees the new state, and nobody ever sees half a
+night. If a night fails before publishing, yesterday's published file is untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+from collections.abc import Sequence
+
+import duckdb
+import pandas as pd
+
+from leadflow.fixtures import FixtureObject
+from leadflow.raw import PageResult, RawStore, Version, checked_chunk, later_watermark, table_for, utcnow
+from leadflow.settings import duckdb_config
+from leadflow.warehouse import MARTS, Warehouse
+
+
+@dataclass(frozen=True)
+class DuckDBWarehouse(Warehouse):
+    work_path: Path
+    published_path: Path
+
+    target: ClassVar[str] = "duckdb"
+
+    @classmethod
+    def from_environment(cls, home: Path) -> DuckDBWarehouse:
+        """``LEADFLOW_WAREHOUSE`` (published; default ``warehouse/leadflow.duckdb`` in the project)
+        and ``LEADFLOW_WORK_WAREHOUSE`` (default ``<published stem>.work.duckdb`` beside it)."""
+        published = Path(os.environ.get("LEADFLOW_WAREHOUSE", home / "warehouse" / "leadflow.duckdb"))
+        work = os.environ.get("LEADFLOW_WORK_WAREHOUSE")
+        return cls.beside(published, Path(work) if work else None)
+
+    @classmethod
+    def beside(cls, published: Path, work: Path | None = None) -> DuckDBWarehouse:
+        """The published file and its work file (default ``<published stem>.work.duckdb`` beside it)."""
+        published = published.resolve()
+        return cls((work or published.with_name(f"{published.stem}.work.duckdb")).resolve(), published)
+
+    @property
+    def work(self) -> Path:
+        return self.work_path
+
+    @property
+    def published(self) -> Path:
+        return self.published_path
+
+    @property
+    def dbt_env(self) -> dict[str, str]:
+        return {"LEADFLOW_WORK_WAREHOUSE": str(self.work_path)}
+
+    def default_reports(self, home: Path) -> Path:
+        return self.published_path.parent / "reports"
+
+    def read_frame(self, sql: str, *, published: bool = False) -> pd.DataFrame:
+        path = self.published_path if published else self.work_path
+        with duckdb.connect(str(path), read_only=True, config=duckdb_config()) as con:
+            return con.execute(sql).df()
+
+    @contextmanager
+    def raw_store(self) -> Iterator[RawStore]:
+        self.work_path.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(self.work_path), config=duckdb_config()) as con:
+            con.execute("set TimeZone = 'UTC'")
+            yield DuckDBRawStore(con)
+
+    def publish(self) -> dict[str, int]:
+        published = self.published_path
+        published.parent.mkdir(parents=True, exist_ok=True)
+        staging = published.with_name(f".{published.name}.publishing")
+        staging.unlink(missing_ok=True)
+        rows: dict[str, int] = {}
+        with duckdb.connect(str(staging), config=duckdb_config()) as con:
+            con.execute(f"attach '{self.work_path}' as work (read_only)")
+            con.execute(f"create schema {MARTS}")
+            tables = con.execute(
+                f"""select table_name from information_schema.tables
+                    where table_catalog = 'work' and table_schema = '{MARTS}' and table_type = 'BASE TABLE'
+                    order by table_name"""
+            ).fetchall()
+            for (table,) in tables:
+                con.execute(f"create table {MARTS}.{table} as select * from work.{MARTS}.{table}")
+                rows[table] = con.execute(f"select count(*) from {MARTS}.{table}").fetchall()[0][0]
+            con.execute("detach work")
+            con.execute("checkpoint")
+        os.replace(staging, published)
+        return rows
+
+
+class DuckDBRawStore(RawStore):
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        super().__init__()
+
+    def _execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple]:
+        result = self.con.execute(statement, parameters)
+        return result.fetchall() if result.description else []
+
+    def write_csv_chunk(
+        self,
+        obj: FixtureObject,
+        chunk: Path,
+        types: dict[str, str],
+        run_id: str,
+        watermark: str | None,
+        nulls: tuple[str, ...] = ("",),
+    ) -> tuple[PageResult, str | None]:
+        checked = checked_chunk(self.con, obj, chunk, types, nulls)
+        self._execute(f"create or replace temp table chunk as {checked}")
+        try:
+            received, rejected, latest, latest_at = self._execute(
+                """select count(*), count(reason), arg_max(record_version, stamp_at) filter (where reason is null),
+                          max(stamp_at) filter (where reason is null)
+                   from chunk"""
+            )[0]
+            watermark = later_watermark(watermark, latest, latest_at)
+            now = utcnow()
+            with self._transaction():
+                self._execute(
+                    """insert into raw_meta.quarantine
+                       select ?, record_id, reason, payload, ?, ? from chunk where reason is not null""",
+                    [obj.name, run_id, now],
+                )
+                loaded = self._execute(
+                    f"""insert into {table_for(obj)}
+                        select c.record_id, c.record_version, c.payload::json, ?, ?
+                        from chunk as c
+                        where c.reason is null and not exists (
+                            select 1 from {table_for(obj)} as r
+                            where r.record_id = c.record_id and r.record_version = c.record_version
+                        )""",
+                    [run_id, now],
+                )[0][0]
+                if watermark is not None:
+                    self._set_watermark(obj, watermark, run_id, now)
+        finally:
+            self._execute("drop table if exists chunk")
+            self._execute("drop table if exists chunk_text")
+        return PageResult(received=received, loaded=loaded, quarantined=rejected), watermark
+
+    def _insert_new_versions(self, obj: FixtureObject, versions: list[Version], run_id: str, now: datetime) -> int:
+        frame = pd.DataFrame(
+            [(rid, version, json.dumps(rec, ensure_ascii=False)) for rid, version, rec in versions],
+            columns=["record_id", "record_version", "payload"],
+        )
+        self.con.register("page_frame", frame)
+        try:
+            return self._execute(
+                f"""insert into {table_for(obj)}
+                    select distinct on (p.record_id, p.record_version)
+                           p.record_id, p.record_version, p.payload::json, ?, ?
+                    from page_frame as p
+                    where not exists (
+                        select 1 from {table_for(obj)} as r
+                        where r.record_id = p.record_id and r.record_version = p.record_version
+                    )""",
+                [run_id, now],
+            )[0][0]
+        finally:
+            self.con.unregister("page_frame")
