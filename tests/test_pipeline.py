@@ -12,6 +12,7 @@ from conftest import SMALL_FIXTURE, check_marts, reference, run_night, use_sandb
 from leadflow.generator import generate
 from leadflow.sandbox.process import running_sandbox
 from leadflow.timefmt import marketo_format, parse_instant
+from leadflow.warehouse.duckdb import DuckDBWarehouse
 
 pytestmark = pytest.mark.night
 
@@ -51,13 +52,8 @@ def test_generated_fixtures_match_reference(
 
 def _marts(warehouse: Path) -> dict[str, list[tuple]]:
     """Every published mart's rows, but the columns that say when a row was built."""
+    tables = DuckDBWarehouse.beside(warehouse).mart_tables(published=True)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = [
-            t
-            for (t,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-            ).fetchall()
-        ]
         marts = {}
         for table in tables:
             if table == "mart_data_quality":  # history of every night by design

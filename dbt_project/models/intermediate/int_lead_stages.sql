@@ -26,45 +26,16 @@ select
     leads.sql_stamped_at,
 
     leads.rejection_reason as rejection_reason_raw,
-    coalesce(leads.mql_stamped_at, status_history.mql_history_at) as mql_at,
-
-    case
-        when leads.mql_stamped_at is not null then 'stamped field'
-        when status_history.mql_history_at is not null then 'field history'
-    end as mql_evidence,
-    coalesce(leads.routed_stamped_at, routing.first_routed_at) as routed_at,
-    case
-        when leads.routed_stamped_at is not null then 'stamped field'
-        when routing.first_routed_at is not null then 'owner history'
-    end as routed_evidence,
-
     coalesce(
         routing.routed_owner_id,
         case when leads.owner_id like '005%' then leads.owner_id end
     ) as routed_owner_id,
-    coalesce(leads.first_touch_stamped_at, first_touch.first_touch_task_at) as first_touch_at,
-
-    case
-        when leads.first_touch_stamped_at is not null then 'stamped field'
-        when first_touch.first_touch_task_at is not null then 'task'
-    end as first_touch_evidence,
-    coalesce(leads.accepted_stamped_at, status_history.accepted_history_at) as accepted_at,
-
-    case
-        when leads.accepted_stamped_at is not null then 'stamped field'
-        when status_history.accepted_history_at is not null then 'field history'
-    end as accepted_evidence,
-    coalesce(leads.rejected_stamped_at, status_history.rejected_history_at) as rejected_at,
-    case
-        when leads.rejected_stamped_at is not null then 'stamped field'
-        when status_history.rejected_history_at is not null then 'field history'
-    end as rejected_evidence,
-
-    coalesce(leads.sql_stamped_at, status_history.sql_history_at) as sql_at,
-    case
-        when leads.sql_stamped_at is not null then 'stamped field'
-        when status_history.sql_history_at is not null then 'field history'
-    end as sql_evidence
+    {{ stamped_or_derived('mql', 'leads.mql_stamped_at', 'status_history.mql_history_at', 'field history') }},
+    {{ stamped_or_derived('routed', 'leads.routed_stamped_at', 'routing.first_routed_at', 'owner history') }},
+    {{ stamped_or_derived('first_touch', 'leads.first_touch_stamped_at', 'first_touch.first_touch_task_at', 'task') }},
+    {{ stamped_or_derived('accepted', 'leads.accepted_stamped_at', 'status_history.accepted_history_at', 'field history') }},
+    {{ stamped_or_derived('rejected', 'leads.rejected_stamped_at', 'status_history.rejected_history_at', 'field history') }},
+    {{ stamped_or_derived('sql', 'leads.sql_stamped_at', 'status_history.sql_history_at', 'field history') }}
 from leads
 left join status_history on leads.lead_id = status_history.lead_id
 left join routing on leads.lead_id = routing.lead_id

@@ -107,3 +107,20 @@ def retrying(call: Callable[[], T], on_token_expired: Callable[[], Any], max_att
         with attempt:
             return call()
     raise AssertionError("unreachable")
+
+
+def client_credentials(
+    session: requests.Session, creds: ApiCredentials, path: str, *, in_query: bool = False
+) -> dict[str, Any]:
+    """The OAuth 2.0 client-credentials grant both vendors use: the token response of ``path``.
+    Salesforce takes the credentials in a form body; Marketo's identity service, as the source
+    contract gives it, in the query string. A refusal is a PermissionError (not retried)."""
+    fields = {"grant_type": "client_credentials", "client_id": creds.client_id, "client_secret": creds.client_secret}
+    url = f"{creds.base_url.rstrip('/')}{path}"
+    if in_query:
+        response = session.get(url, params=fields, timeout=creds.timeout)
+    else:
+        response = session.post(url, data=fields, timeout=creds.timeout)
+    if response.status_code != 200:
+        raise PermissionError(f"login to {creds.base_url} failed with HTTP {response.status_code}")
+    return response.json()

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from leadflow.extract.http import ApiCredentials, TokenExpired, TransientError, retrying, session_for
+from leadflow.extract.http import (
+    ApiCredentials,
+    TokenExpired,
+    TransientError,
+    client_credentials,
+    retrying,
+    session_for,
+)
 from leadflow.timefmt import marketo_format
 
 log = logging.getLogger(__name__)
@@ -42,18 +49,9 @@ class MarketoClient:
         self.export_poll_seconds = export_poll_seconds
 
     def login(self) -> None:
-        response = self.session.get(
-            f"{self.base}/identity/oauth/token",
-            params={
-                "grant_type": "client_credentials",
-                "client_id": self.creds.client_id,
-                "client_secret": self.creds.client_secret,
-            },
-            timeout=self.creds.timeout,
-        )
-        if response.status_code != 200:
-            raise PermissionError(f"Marketo login failed with HTTP {response.status_code}")
-        self._token = response.json()["access_token"]
+        self._token = client_credentials(self.session, self.creds, "/identity/oauth/token", in_query=True)[
+            "access_token"
+        ]
 
     def _request(
         self,

@@ -17,7 +17,14 @@ from typing import Any
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession, SalesforceRefusedRequest
 
-from leadflow.extract.http import ApiCredentials, TokenExpired, TransientError, retrying, session_for
+from leadflow.extract.http import (
+    ApiCredentials,
+    TokenExpired,
+    TransientError,
+    client_credentials,
+    retrying,
+    session_for,
+)
 
 log = logging.getLogger(__name__)
 API_VERSION = "60.0"
@@ -44,18 +51,7 @@ class SalesforceClient:
 
     # -- auth ----------------------------------------------------------------------------------------
     def login(self) -> None:
-        response = self.session.post(
-            f"{self.creds.base_url.rstrip('/')}/services/oauth2/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": self.creds.client_id,
-                "client_secret": self.creds.client_secret,
-            },
-            timeout=self.creds.timeout,
-        )
-        if response.status_code != 200:
-            raise PermissionError(f"Salesforce login failed with HTTP {response.status_code}")
-        token = response.json()
+        token = client_credentials(self.session, self.creds, "/services/oauth2/token")
         self._sf = Salesforce(
             instance_url=token["instance_url"],
             session_id=token["access_token"],

@@ -124,13 +124,13 @@ INTEGRITY_SUITES: tuple[SuiteSpec, ...] = (
     ),
     SuiteSpec(
         "integrity.raw_reconciliation",
-        "intermediate.int_raw_staging_reconciliation",
+        "audit.audit_raw_staging_reconciliation",
         (_check("ExpectColumnPairValuesToBeEqual", column_A="raw_records", column_B="staging_records"),),
         id_column="source_object",
     ),
     SuiteSpec(
         "integrity.pipeline",
-        "intermediate.int_pipeline_integrity",
+        "audit.audit_pipeline_integrity",
         (_check("ExpectColumnValuesToBeBetween", column="failing", min_value=0, max_value=0),),
         id_column="check_name",
     ),
@@ -244,14 +244,23 @@ def init_context(project_root: Path, registry: Path) -> None:
         for signature, expectation in desired.items():
             if signature not in current:
                 suite.add_expectation(expectation)
-        if existing is None or current.keys() != desired.keys():
+        meta = {**suite.meta, "table": spec.table, "kind": spec.kind}
+        if existing is None or current.keys() != desired.keys() or meta != suite.meta:
+            suite.meta = meta
             suite.save()
         try:
-            context.validation_definitions.get(validation_name(spec))
+            definition = context.validation_definitions.get(validation_name(spec))
         except DataContextError:
+            definition = None
+        if definition is None or definition.data.data_asset.name != spec.table:
+            if definition is not None:
+                context.validation_definitions.delete(validation_name(spec))
             context.validation_definitions.add(
                 gx.ValidationDefinition(name=validation_name(spec), data=batch, suite=suite)
             )
+    for asset in list(datasource.assets):
+        if asset.name not in {spec.table for spec in suites}:
+            datasource.delete_asset(asset.name)
     names = {spec.name for spec in suites}
     for suite in context.suites.all():
         if suite.name not in names:

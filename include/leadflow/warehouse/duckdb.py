@@ -82,15 +82,11 @@ class DuckDBWarehouse(Warehouse):
         staging = published.with_name(f".{published.name}.publishing")
         staging.unlink(missing_ok=True)
         rows: dict[str, int] = {}
+        tables = self.mart_tables()
         with duckdb.connect(str(staging), config=duckdb_config()) as con:
             con.execute(f"attach '{self.work_path}' as work (read_only)")
             con.execute(f"create schema {MARTS}")
-            tables = con.execute(
-                f"""select table_name from information_schema.tables
-                    where table_catalog = 'work' and table_schema = '{MARTS}' and table_type = 'BASE TABLE'
-                    order by table_name"""
-            ).fetchall()
-            for (table,) in tables:
+            for table in tables:
                 con.execute(f"create table {MARTS}.{table} as select * from work.{MARTS}.{table}")
                 rows[table] = con.execute(f"select count(*) from {MARTS}.{table}").fetchall()[0][0]
             con.execute("detach work")

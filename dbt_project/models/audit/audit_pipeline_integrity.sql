@@ -1,5 +1,3 @@
-{{ config(materialized="view") }}
-
 -- Integrity of what the night loaded, one row per check with its failing count; the integrity
 -- suite expects every count to be 0. Referential integrity lead -> opportunity -> account, history
 -- -> lead, and freshness: every source object was extracted within `freshness_hours` of the run.

@@ -1,5 +1,3 @@
-{{ config(materialized="view") }}
-
 -- Every raw record that exists at the as-of time must be accounted for in staging: one row per
 -- source object with the distinct records in raw and the rows staging kept. The integrity
 -- suite expects the two counts to be equal (no silent drops, no fan-out).

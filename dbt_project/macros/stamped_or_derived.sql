@@ -1,0 +1,12 @@
+{#
+    A lifecycle stage's timestamp: the stamped field (CRM automation) when set, else the derived
+    evidence; and, as `<stage>_evidence`, which of the two it came from. One rule for every stage
+    of `int_lead_stages`, so a stage is added by one call.
+#}
+{% macro stamped_or_derived(stage, stamped, derived, derived_evidence) %}
+    coalesce({{ stamped }}, {{ derived }}) as {{ stage }}_at,
+    case
+        when {{ stamped }} is not null then 'stamped field'
+        when {{ derived }} is not null then '{{ derived_evidence }}'
+    end as {{ stage }}_evidence
+{%- endmacro %}
