@@ -1,14 +1,11 @@
-# Leadflow's Airflow image: the official Airflow 3 image plus the pinned project requirements.
-FROM apache/airflow:3.3.2-python3.11
-
-USER root
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends chromium fonts-dejavu-core \
-    && rm -rf /var/lib/apt/lists/*
-USER airflow
+# Leadflow's images.
+# airflow (the default target): the official Airflow 3 image plus the pinned runtime requirements and
+#   the leadflow package; no developer tools, no browser.
+# sandbox: the product image plus the Salesforce/Marketo sandbox (`docker compose --profile sandbox`).
+FROM apache/airflow:3.3.2-python3.11 AS airflow
 
 COPY --chown=airflow:root requirements.txt pyproject.toml /opt/airflow/leadflow/
-COPY --chown=airflow:root include /opt/airflow/leadflow/include
+COPY --chown=airflow:root include/leadflow /opt/airflow/leadflow/include/leadflow
 RUN pip install --no-cache-dir -r /opt/airflow/leadflow/requirements.txt \
     && pip install --no-cache-dir --no-deps -e /opt/airflow/leadflow
 
@@ -24,3 +21,12 @@ ENV LEADFLOW_HOME=/opt/airflow/leadflow \
     LEADFLOW_REPORTS_DIR=/opt/airflow/reports \
     GX_ANALYTICS_ENABLED=False \
     AIRFLOW__COSMOS__ENABLE_TELEMETRY=False
+
+FROM airflow AS sandbox
+COPY --chown=airflow:root requirements-sandbox.txt /opt/airflow/leadflow/
+COPY --chown=airflow:root include/leadflow_dev /opt/airflow/leadflow/include/leadflow_dev
+RUN pip install --no-cache-dir -r /opt/airflow/leadflow/requirements-sandbox.txt \
+    && pip install --no-cache-dir --no-deps -e /opt/airflow/leadflow
+
+# the product image is the last stage, so a plain `docker build .` makes it
+FROM airflow

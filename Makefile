@@ -34,7 +34,7 @@ help:
 	@echo "make lint   ruff + sqlfluff"
 	@echo "make bench  a whole night per phase vs its floor, and a +1 day increment (BENCH_LEADS='10000 100000')"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-sandbox.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet uv==0.13.8
 	$(BIN)/uv pip install --quiet --python $(PY) -r requirements-dev.txt -e .
@@ -61,10 +61,10 @@ $(AIRFLOW_HOME)/.initialised: $(VENV)/.installed
 airflow-init: $(AIRFLOW_HOME)/.initialised $(MANIFEST)
 
 demo: airflow-init
-	$(PY) -m leadflow.cli demo $(if $(FIXTURES),--fixtures $(FIXTURES)) --warehouse $(WAREHOUSE) $(if $(AS_OF),--as-of $(AS_OF))
+	$(PY) -m leadflow_dev.cli demo $(if $(FIXTURES),--fixtures $(FIXTURES)) --warehouse $(WAREHOUSE) $(if $(AS_OF),--as-of $(AS_OF))
 
 night: $(MANIFEST)
-	$(PY) -m leadflow.cli night $(if $(FIXTURES),--fixtures $(FIXTURES)) --warehouse $(WAREHOUSE) $(if $(AS_OF),--as-of $(AS_OF))
+	$(PY) -m leadflow_dev.cli night $(if $(FIXTURES),--fixtures $(FIXTURES)) --warehouse $(WAREHOUSE) $(if $(AS_OF),--as-of $(AS_OF))
 
 lint: venv
 	$(BIN)/ruff check include dags tests
@@ -90,7 +90,7 @@ docs: venv
 	cd dbt_project && LEADFLOW_WORK_WAREHOUSE=$${LEADFLOW_WORK_WAREHOUSE:-$(CURDIR)/warehouse/leadflow.work.duckdb} ../$(BIN)/dbt docs generate --profiles-dir .
 
 bench: $(MANIFEST)
-	$(PY) -m leadflow.bench --leads $(BENCH_LEADS)
+	$(PY) -m leadflow_dev.bench --leads $(BENCH_LEADS)
 
 clean:
 	rm -rf $(AIRFLOW_HOME) warehouse demo dbt_project/target dbt_project/logs expectations/gx/uncommitted

@@ -19,11 +19,11 @@ from datetime import UTC, datetime, timedelta
 from airflow.sdk import chain, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
-from leadflow import night
+from leadflow import nightly
 from leadflow.alerts import failure_notifiers
 from leadflow.assets import PUBLISHED_MARTS
-from leadflow.fixtures import MARKETO_OBJECTS, SALESFORCE_OBJECTS
 from leadflow.settings import dbt_executable, paths
+from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS
 
 WAREHOUSE_POOL = "leadflow_warehouse"
 WHERE = paths()
@@ -46,39 +46,39 @@ WHERE = paths()
 def leadflow_nightly() -> None:
     @task
     def open_night(data_interval_end: datetime | None = None, run_id: str | None = None) -> str:
-        return night.open_night(data_interval_end, run_id)
+        return nightly.open_night(data_interval_end, run_id)
 
     @task
     def extract_salesforce(
         object_name: str, data_interval_end: datetime | None = None, run_id: str | None = None
     ) -> dict:
-        return night.extract_salesforce(object_name, data_interval_end, run_id)
+        return nightly.extract_salesforce(object_name, data_interval_end, run_id)
 
     @task
     def extract_marketo(object_name: str, data_interval_end: datetime | None = None, run_id: str | None = None) -> dict:
-        return night.extract_marketo(object_name, data_interval_end, run_id)
+        return nightly.extract_marketo(object_name, data_interval_end, run_id)
 
     # a re-run of a night whose marts are already published (nothing new since) stops here
     @task.short_circuit(ignore_downstream_trigger_rules=False)
     def anything_new() -> bool:
-        return night.anything_new()
+        return nightly.anything_new()
 
     @task(retries=0)
     def audit() -> dict:
-        return night.audit()
+        return nightly.audit()
 
     @task(outlets=[PUBLISHED_MARTS])
     def publish() -> dict:
-        return night.publish()
+        return nightly.publish()
 
     @task(pool="default_pool", trigger_rule="none_failed")
     def report(
         quality: dict | None, rows: dict | None, data_interval_end: datetime | None = None, run_id: str | None = None
     ) -> str:
         if quality is None or rows is None:  # skipped: nothing new, the published night's summary stands
-            return str(night.summary_path())
-        summary = night.write_run_summary(data_interval_end, run_id, quality, rows)
-        night.alert_on_findings(quality)
+            return str(nightly.summary_path())
+        summary = nightly.write_run_summary(data_interval_end, run_id, quality, rows)
+        nightly.alert_on_findings(quality)
         return str(summary)
 
     extracted = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from airflow.sdk import dag, task
-from leadflow import night
 from leadflow.alerts import failure_notifiers
 from leadflow.assets import PUBLISHED_MARTS
+from leadflow.report.packet import build_published_packet
 
 
 @dag(
@@ -22,7 +22,7 @@ from leadflow.assets import PUBLISHED_MARTS
 def leadflow_review_packet() -> None:
     @task
     def build_review_packet() -> str:
-        return night.build_review_packet()
+        return str(build_published_packet())
 
     build_review_packet()
 

@@ -26,10 +26,10 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-from leadflow.fixtures import MARKETO_OBJECTS, SALESFORCE_OBJECTS
-from leadflow.generator import generate
-from leadflow.sandbox.process import RunningSandbox, running_sandbox
+from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS
 from leadflow.timefmt import parse_instant
+from leadflow_dev.generator import generate
+from leadflow_dev.sandbox.process import RunningSandbox, running_sandbox
 
 SHARED = PROJECT_ROOT.parent / "shared"
 SMALL_FIXTURE = SHARED / "fixtures" / "small"
@@ -108,13 +108,13 @@ def use_sandbox(monkeypatch: pytest.MonkeyPatch, sandbox: RunningSandbox, wareho
 
 
 def extract_all(as_of: datetime, run_id: str) -> None:
-    from leadflow import night
+    from leadflow import nightly
 
-    night.open_night(as_of, run_id)
+    nightly.open_night(as_of, run_id)
     for obj in SALESFORCE_OBJECTS:
-        night.extract_salesforce(obj.name, as_of, run_id)
+        nightly.extract_salesforce(obj.name, as_of, run_id)
     for obj in MARKETO_OBJECTS:
-        night.extract_marketo(obj.name, as_of, run_id)
+        nightly.extract_marketo(obj.name, as_of, run_id)
 
 
 def dbt(command: list[str], warehouse: Warehouse) -> subprocess.CompletedProcess:
@@ -131,9 +131,9 @@ def dbt(command: list[str], warehouse: Warehouse) -> subprocess.CompletedProcess
 
 def run_night(as_of: str, run_id: str = "test") -> Path:
     """One whole night as the DAG runs it, without Airflow (``make night``); the run summary."""
-    from leadflow import night
+    from leadflow import nightly
 
-    return night.run(parse_instant(as_of), run_id)
+    return nightly.run(parse_instant(as_of), run_id)
 
 
 PG_SERVER = {

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_night, use_sandbox
-from leadflow.sandbox.process import RunningSandbox
+from leadflow_dev.sandbox.process import RunningSandbox
 
 pytestmark = pytest.mark.night
 

@@ -141,11 +141,15 @@ def test_every_variable_path_and_image_exists() -> None:
                 assert source in spec["volumes"], (name, source)
         image = service.get("image", "")
         assert re.fullmatch(r"[\w./-]+:[\w.-]+", image), (name, image)
-    base = (PROJECT_ROOT / "Dockerfile").read_text().splitlines()[1]
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     requirements = (PROJECT_ROOT / "requirements.txt").read_text()
     airflow = re.search(r"apache-airflow==([\d.]+)", requirements).group(1)
-    assert base == f"FROM apache/airflow:{airflow}-python3.11"
+    assert f"FROM apache/airflow:{airflow}-python3.11 AS airflow" in dockerfile
     assert spec["services"]["airflow-apiserver"]["image"].endswith(airflow)
+    stages = set(re.findall(r"^FROM \S+ AS (\w+)$", dockerfile, re.M))
+    for name, service in spec["services"].items():
+        if isinstance(service.get("build"), dict):
+            assert service["build"]["target"] in stages, name
     for copied in re.findall(r"^COPY (?:--chown=\S+ )?(.+) \S+$", (PROJECT_ROOT / "Dockerfile").read_text(), re.M):
         for path in copied.split():
             assert (PROJECT_ROOT / path).exists(), path
@@ -172,8 +176,32 @@ def test_commands_are_airflow_and_leadflow_commands() -> None:
     module, attribute = re.search(r"--app (\S+)\.(\w+) ", worker_check).groups()
     assert hasattr(importlib.import_module(module), attribute)
     sandbox = spec["services"]["sandbox"]
-    assert sandbox["entrypoint"] == ["python", "-m", "leadflow.cli"]
-    from leadflow.cli import build_parser
+    assert sandbox["entrypoint"] == ["python", "-m", "leadflow_dev.cli"]
+    from leadflow_dev.cli import build_parser
 
     arguments = build_parser().parse_args(sandbox["command"])  # exits on an unknown option
     assert arguments.fixtures == "/fixtures" and arguments.host == "0.0.0.0"
+
+
+def test_the_product_image_carries_no_developer_tools() -> None:
+    """The sandbox, the generator and their web-server packages are a stage of their own; the
+    product image (stage airflow, the compose services' image) holds neither them nor a browser."""
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    product = dockerfile.split("FROM airflow AS sandbox")[0]
+    assert "leadflow_dev" not in product and "requirements-sandbox" not in product
+    assert "chromium" not in dockerfile.lower()
+    runtime = {
+        line.split("==")[0] for line in (PROJECT_ROOT / "requirements.txt").read_text().splitlines() if "==" in line
+    }
+    sandbox = {
+        line.split("==")[0]
+        for line in (PROJECT_ROOT / "requirements-sandbox.txt").read_text().splitlines()
+        if "==" in line
+    }
+    assert sandbox and not runtime & sandbox
+    # the product package never imports the developer tools (the product image does not hold them)
+    for module in (PROJECT_ROOT / "include" / "leadflow").rglob("*.py"):
+        assert "leadflow_dev" not in module.read_text(), module
+    spec, _ = _interpolated(_env_example())
+    assert spec["services"]["sandbox"]["build"]["target"] == "sandbox"
+    assert spec["services"]["airflow-scheduler"]["build"]["target"] == "airflow"

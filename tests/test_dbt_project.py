@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from conftest import PROJECT_ROOT, dbt
-from leadflow.fixtures import ALL_OBJECTS
+from leadflow.sources import ALL_OBJECTS
 from leadflow.timefmt import parse_instant
 from leadflow.warehouse.duckdb import DuckDBWarehouse
 

@@ -14,9 +14,9 @@ import duckdb
 import pytest
 from conftest import check_marts, extract_all, reference, run_night, use_sandbox
 from leadflow.extract.validate import MAX_TEXT, problem
-from leadflow.sandbox.process import RunningSandbox, running_sandbox
 from leadflow.settings import paths
 from leadflow.timefmt import parse_instant
+from leadflow_dev.sandbox.process import RunningSandbox, running_sandbox
 
 AS_OF = "2026-06-30T23:00:00Z"
 

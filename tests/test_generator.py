@@ -4,7 +4,7 @@ import tracemalloc
 from collections import Counter
 from pathlib import Path
 
-from leadflow.generator import generate
+from leadflow_dev.generator import generate
 
 
 def _digest(directory: Path) -> dict[str, str]:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from conftest import check_marts, reference
-from leadflow.demo import nightly_env, run_nightly
-from leadflow.fixtures import MARKETO_OBJECTS, SALESFORCE_OBJECTS
-from leadflow.sandbox.process import running_sandbox
 from leadflow.settings import PROJECT_ROOT
+from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS
+from leadflow_dev.demo import nightly_env, run_nightly
+from leadflow_dev.sandbox.process import running_sandbox
 
 
 @pytest.fixture(scope="module")

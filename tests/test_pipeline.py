@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import SMALL_FIXTURE, check_marts, reference, run_night, use_sandbox
-from leadflow.generator import generate
-from leadflow.sandbox.process import running_sandbox
 from leadflow.timefmt import marketo_format, parse_instant
 from leadflow.warehouse.duckdb import DuckDBWarehouse
+from leadflow_dev.generator import generate
+from leadflow_dev.sandbox.process import running_sandbox
 
 pytestmark = pytest.mark.night
 
@@ -159,9 +159,9 @@ def test_a_version_landed_before_its_as_of_is_staged_when_it_comes_due(night_cop
 def test_a_rerun_with_nothing_new_publishes_nothing_and_a_new_load_rebuilds(night_copy: Path) -> None:
     """Re-running the published night with nothing new stops after extraction; once something is
     loaded (here a quarantined record), the same night is built and published again."""
-    from leadflow.fixtures import salesforce_object
     from leadflow.raw import PageResult
     from leadflow.settings import paths
+    from leadflow.sources import source_object
 
     summary = json.loads((night_copy.parent / "reports" / "last_run.json").read_text())
     published = night_copy.stat().st_ino
@@ -169,7 +169,7 @@ def test_a_rerun_with_nothing_new_publishes_nothing_and_a_new_load_rebuilds(nigh
     assert night_copy.stat().st_ino == published  # publishing renames a new file over it: it did not
     assert json.loads((night_copy.parent / "reports" / "last_run.json").read_text())["run_id"] == summary["run_id"]
     with paths().warehouse.raw_store() as store:
-        store.record_load(salesforce_object("Lead"), "late", PageResult(received=1, quarantined=1))
+        store.record_load(source_object("salesforce", "Lead"), "late", PageResult(received=1, quarantined=1))
     run_night(summary["as_of"], run_id="after-a-load")
     assert night_copy.stat().st_ino != published
     assert json.loads((night_copy.parent / "reports" / "last_run.json").read_text())["run_id"] == "after-a-load"

@@ -18,9 +18,9 @@ import duckdb
 import psycopg2
 import pytest
 from conftest import pg_query, run_night, use_sandbox
-from leadflow.sandbox.process import RunningSandbox
 from leadflow.settings import PROJECT_ROOT, Paths, paths
 from leadflow.warehouse import postgres
+from leadflow_dev.sandbox.process import RunningSandbox
 
 pytestmark = pytest.mark.night
 

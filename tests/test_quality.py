@@ -17,10 +17,10 @@ import duckdb
 import pytest
 from aiosmtpd.controller import Controller
 from conftest import dbt, extract_all, run_night, use_sandbox
-from leadflow import alerts, night
-from leadflow.sandbox.process import RunningSandbox, free_port
+from leadflow import alerts, nightly
 from leadflow.settings import PROJECT_ROOT, paths
 from leadflow.timefmt import parse_instant
+from leadflow_dev.sandbox.process import RunningSandbox, free_port
 
 pytestmark = pytest.mark.night
 
@@ -104,7 +104,7 @@ def test_hygiene_failures_publish_and_alert(warehouse: Path, channels, sandbox: 
     run_night("2026-06-20T23:00:00Z")
     sandbox.set_clock(AS_OF)
     run_night(AS_OF)
-    quality = night.audit()
+    quality = nightly.audit()
     with duckdb.connect(str(warehouse), read_only=True) as con:
         failing = dict(
             con.execute("""select control_name, failing_rate from marts.mart_data_quality
@@ -112,7 +112,7 @@ def test_hygiene_failures_publish_and_alert(warehouse: Path, channels, sandbox: 
                                         and status = 'fail'""").fetchall()
         )
     assert failing, "the generated fixture has findings"
-    assert night.alert_on_findings(quality) == ["slack", "email"]
+    assert nightly.alert_on_findings(quality) == ["slack", "email"]
     text = webhook[-1]["text"]
     body = (
         mailbox.messages[-1].get_payload(decode=True).decode()
@@ -137,8 +137,8 @@ def test_integrity_failure_keeps_yesterday_published_and_alerts(night_copy: Path
             "delete from staging.stg_salesforce__leads where lead_id in "
             "(select lead_id from staging.stg_salesforce__leads limit 3)"
         )
-    with pytest.raises(night.IntegrityError, match="raw_reconciliation") as failure:
-        night.audit()
+    with pytest.raises(nightly.IntegrityError, match="raw_reconciliation") as failure:
+        nightly.audit()
     assert "integrity.pipeline" in str(failure.value), "history rows of the dropped leads are orphans"
     assert _digest(warehouse) == before
     alerts.TaskFailureAlert().notify(
@@ -180,7 +180,7 @@ def test_threshold_in_the_seed_changes_the_verdict(night_copy: Path, tmp_path: P
                                     order by run_as_of desc limit 1""").fetchall()[0][0]
         gx = next(
             f
-            for f in night.validate(paths().warehouse, paths().expectations, paths().control_registry).findings
+            for f in nightly.validate(paths().warehouse, paths().expectations, paths().control_registry).findings
             if f.control_name == "source_unknown"
         )
         return status, gx.success
@@ -254,11 +254,11 @@ def test_a_new_control_is_one_registry_row_and_one_flag_column(
     init_context(home / "expectations", registry)
     monkeypatch.setenv("LEADFLOW_HOME", str(home))
 
-    night.build_models()
-    quality = night.audit()
-    rows = night.publish()
-    summary = json.loads(night.write_run_summary(parse_instant(AS_OF), "new-control", quality, rows).read_text())
-    night.alert_on_findings(quality)
+    nightly.build_models()
+    quality = nightly.audit()
+    rows = nightly.publish()
+    summary = json.loads(nightly.write_run_summary(parse_instant(AS_OF), "new-control", quality, rows).read_text())
+    nightly.alert_on_findings(quality)
 
     with duckdb.connect(str(night_copy), read_only=True) as con:
         failing, population = con.execute("""select failing_rows, population from marts.mart_data_quality

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import require_service
-from leadflow import night
+from leadflow.report.packet import build_published_packet
 
 pytestmark = pytest.mark.night
 
@@ -18,7 +18,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.fixture
 def packet(night_copy: Path) -> tuple[Path, Path]:
-    return Path(night.build_review_packet()), night_copy
+    return build_published_packet(), night_copy
 
 
 def test_packet_has_the_review_sections_and_real_sample_ids(packet: tuple[Path, Path]) -> None:

@@ -13,8 +13,8 @@ import requests
 from leadflow.extract.http import ApiCredentials
 from leadflow.extract.marketo import MarketoClient, MarketoError
 from leadflow.extract.salesforce import SalesforceClient
-from leadflow.sandbox.process import RunningSandbox
 from leadflow.timefmt import parse_instant
+from leadflow_dev.sandbox.process import RunningSandbox
 
 AS_OF = "2026-06-30T23:00:00Z"
 

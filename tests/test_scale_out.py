@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 import redis
 from conftest import PG_SERVER, check_marts, export_marts, pg_query, reference, require_service
-from leadflow.sandbox.process import free_port, running_sandbox
 from leadflow.settings import PROJECT_ROOT, Paths
 from leadflow.timefmt import parse_instant
+from leadflow_dev.sandbox.process import free_port, running_sandbox
 
 pytestmark = pytest.mark.night
 

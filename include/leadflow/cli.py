@@ -1,51 +1,9 @@
-"""``leadflow``: the command line (generate fixtures, run the sandbox, run the demo)."""
+"""``leadflow``: the product's command line (the Great Expectations suites)."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-from pathlib import Path
-
-
-def _generate(args: argparse.Namespace) -> int:
-    from leadflow.generator import generate
-
-    manifest = generate(Path(args.out_dir), args.leads, args.seed, args.as_of)
-    print(json.dumps(manifest, indent=2))
-    return 0
-
-
-def _serve(args: argparse.Namespace) -> int:
-    from leadflow.sandbox.server import serve
-
-    serve(
-        Path(args.fixtures),
-        args.port,
-        Path(args.tls_dir),
-        as_of=args.as_of,
-        faults=args.faults,
-        seed=args.seed,
-        client_secret=os.environ.get("LEADFLOW_SANDBOX_CLIENT_SECRET", "sandbox-secret"),
-        host=args.host,
-        page_size=args.page_size,
-    )
-    return 0
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from leadflow.demo import run_demo
-
-    return run_demo(Path(args.fixtures) if args.fixtures else None, Path(args.warehouse), args.as_of)
-
-
-def _night(args: argparse.Namespace) -> int:
-    from leadflow.demo import run_night
-
-    summary = run_night(Path(args.fixtures) if args.fixtures else None, Path(args.warehouse), args.as_of)
-    print(f"night done; run summary: {summary}")
-    return 0
 
 
 def _quality_init(args: argparse.Namespace) -> int:
@@ -61,41 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    gen = commands.add_parser("generate", help="write a synthetic fixture directory")
-    gen.add_argument("out_dir")
-    gen.add_argument("--leads", type=int, default=2000)
-    gen.add_argument("--seed", type=int, default=7)
-    gen.add_argument("--as-of", default="2026-06-30T23:00:00Z", help="the fixture's now (ISO 8601)")
-    gen.set_defaults(func=_generate)
-
-    sandbox = commands.add_parser("sandbox", help="the Salesforce + Marketo sandbox server")
-    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
-    serve = sandbox_commands.add_parser("serve", help="serve a fixture over HTTPS")
-    serve.add_argument("--fixtures", required=True)
-    serve.add_argument("--port", type=int, default=8443)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--as-of", help="the sandbox clock (default: the manifest's as_of)")
-    serve.add_argument("--tls-dir", default=".sandbox-tls", help="where the CA and certificate are written")
-    serve.add_argument("--faults", help="fault plan, e.g. '429:0.05,expire@3' (see leadflow.sandbox.faults)")
-    serve.add_argument("--seed", type=int, default=0, help="seed of the fault plan")
-    serve.add_argument("--page-size", type=int, default=2000, help="Salesforce query page size")
-    serve.set_defaults(func=_serve)
-
-    demo = commands.add_parser("demo", help="sandbox + nightly DAG end to end, then a summary")
-    demo.add_argument("--fixtures", help="fixture directory (default: generate one)")
-    demo.add_argument("--warehouse", default="warehouse/leadflow.duckdb", help="published warehouse file")
-    demo.add_argument("--as-of", help="run as-of time (default: the manifest's as_of)")
-    demo.set_defaults(func=_demo)
-
-    night = commands.add_parser("night", help="the same night without Airflow (sandbox + task bodies in order)")
-    night.add_argument("--fixtures", help="fixture directory (default: generate one)")
-    night.add_argument("--warehouse", default="warehouse/leadflow.duckdb", help="published warehouse file")
-    night.add_argument("--as-of", help="run as-of time (default: the manifest's as_of)")
-    night.set_defaults(func=_night)
-
     quality = commands.add_parser("quality", help="Great Expectations context")
     quality_commands = quality.add_subparsers(dest="quality_command", required=True)
-    init = quality_commands.add_parser("init", help="(re)write suites and validation definitions")
+    init = quality_commands.add_parser("init", help="(re)write suites and validation definitions (make suites)")
     init.set_defaults(func=_quality_init)
 
     return parser

@@ -37,8 +37,8 @@ from typing import Any
 import duckdb
 
 from leadflow.extract.validate import checked_chunk_sql
-from leadflow.fixtures import FixtureObject
 from leadflow.settings import duckdb_config
+from leadflow.sources import SourceObject
 from leadflow.timefmt import parse_instant
 
 META_DDL = [
@@ -88,11 +88,11 @@ META_DDL = [
 Version = tuple[str, str, dict[str, Any]]  # record_id, record_version, record
 
 
-def schema_for(obj: FixtureObject) -> str:
+def schema_for(obj: SourceObject) -> str:
     return f"raw_{obj.system}"
 
 
-def table_for(obj: FixtureObject, suffix: str = "") -> str:
+def table_for(obj: SourceObject, suffix: str = "") -> str:
     return f'{schema_for(obj)}."{obj.name.lower()}{suffix}"'
 
 
@@ -135,7 +135,7 @@ class RawStore(ABC):
         """Run one statement; rows it returns, if any."""
 
     @abstractmethod
-    def _insert_new_versions(self, obj: FixtureObject, versions: list[Version], run_id: str, now: datetime) -> int:
+    def _insert_new_versions(self, obj: SourceObject, versions: list[Version], run_id: str, now: datetime) -> int:
         """Insert the versions not stored yet; how many were inserted."""
 
     @contextmanager
@@ -153,7 +153,7 @@ class RawStore(ABC):
             raise
         self._execute("commit")
 
-    def ensure_table(self, obj: FixtureObject) -> None:
+    def ensure_table(self, obj: SourceObject) -> None:
         with self._ddl():
             self._execute(f"create schema if not exists {schema_for(obj)}")
             self._execute(
@@ -204,13 +204,13 @@ class RawStore(ABC):
         )
         return rows[0][0] == 1
 
-    def watermark(self, obj: FixtureObject) -> str | None:
+    def watermark(self, obj: SourceObject) -> str | None:
         rows = self._execute("select watermark from raw_meta.watermarks where object = ?", [obj.name])
         return rows[0][0] if rows else None
 
     def write_page(
         self,
-        obj: FixtureObject,
+        obj: SourceObject,
         records: Iterable[Version],
         rejected: Iterable[Rejected],
         run_id: str,
@@ -233,7 +233,7 @@ class RawStore(ABC):
                 self._set_watermark(obj, watermark, run_id, now)
         return result
 
-    def _set_watermark(self, obj: FixtureObject, watermark: str, run_id: str, now: datetime) -> None:
+    def _set_watermark(self, obj: SourceObject, watermark: str, run_id: str, now: datetime) -> None:
         self._execute(
             """insert into raw_meta.watermarks values (?, ?, ?, ?)
                on conflict (object) do update set watermark = excluded.watermark,
@@ -243,7 +243,7 @@ class RawStore(ABC):
 
     def write_csv_chunk(
         self,
-        obj: FixtureObject,
+        obj: SourceObject,
         chunk: Path,
         types: dict[str, str],
         run_id: str,
@@ -263,18 +263,18 @@ class RawStore(ABC):
         watermark = later_watermark(watermark, latest[1] if latest else None, latest[2] if latest else None)
         return self.write_page(obj, good, bad, run_id, watermark), watermark
 
-    def record_load(self, obj: FixtureObject, run_id: str, result: PageResult) -> None:
+    def record_load(self, obj: SourceObject, run_id: str, result: PageResult) -> None:
         self._execute(
             "insert into raw_meta.loads values (?, ?, ?, ?, ?, ?)",
             [obj.name, run_id, result.received, result.loaded, result.quarantined, utcnow()],
         )
 
-    def record_schema_change(self, obj: FixtureObject, field: str, change: str, run_id: str) -> None:
+    def record_schema_change(self, obj: SourceObject, field: str, change: str, run_id: str) -> None:
         self._execute(
             "insert into raw_meta.schema_changes values (?, ?, ?, ?, ?)", [obj.name, field, change, run_id, utcnow()]
         )
 
-    def known_fields(self, obj: FixtureObject) -> set[str]:
+    def known_fields(self, obj: SourceObject) -> set[str]:
         """Fields seen in the payloads of the latest load of ``obj`` (for drift detection)."""
         rows = self._execute(f"select payload from {table_for(obj)} order by _loaded_at desc limit 1")
         if not rows:
@@ -284,7 +284,7 @@ class RawStore(ABC):
 
 
 def checked_chunk(
-    con: duckdb.DuckDBPyConnection, obj: FixtureObject, chunk: Path, types: dict[str, str], nulls: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection, obj: SourceObject, chunk: Path, types: dict[str, str], nulls: tuple[str, ...]
 ) -> str:
     """Read a CSV chunk (all text) into a temp table of ``con``; the SQL that checks and types it."""
     with chunk.open(encoding="utf-8", newline="") as handle:

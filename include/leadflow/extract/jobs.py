@@ -25,15 +25,15 @@ from typing import Any
 from leadflow.extract.marketo import MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
 from leadflow.extract.validate import problem
-from leadflow.fixtures import FixtureObject
 from leadflow.raw import PageResult, RawStore, Rejected
+from leadflow.sources import SourceObject
 from leadflow.timefmt import parse_instant, salesforce_format
 
 log = logging.getLogger(__name__)
 
 
 def _split(
-    records: Iterable[dict[str, Any]], types: dict[str, str], obj: FixtureObject, version_of: Any
+    records: Iterable[dict[str, Any]], types: dict[str, str], obj: SourceObject, version_of: Any
 ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[Rejected]]:
     """Separate loadable records from those to quarantine (bad values, duplicate ids in a page)."""
     good: list[tuple[str, str, dict[str, Any]]] = []
@@ -58,7 +58,7 @@ def _split(
     return good, bad
 
 
-def _note_drift(store: RawStore, obj: FixtureObject, described: Iterable[str], run_id: str) -> None:
+def _note_drift(store: RawStore, obj: SourceObject, described: Iterable[str], run_id: str) -> None:
     known = store.known_fields(obj)
     if not known:
         return
@@ -106,7 +106,7 @@ def _chunk_files(chunks: Iterable[str]) -> Iterator[Path]:
 
 
 def extract_salesforce_object(
-    client: SalesforceClient, store: RawStore, obj: FixtureObject, as_of: datetime, run_id: str
+    client: SalesforceClient, store: RawStore, obj: SourceObject, as_of: datetime, run_id: str
 ) -> PageResult:
     store.ensure_table(obj)
     types = client.describe(obj.name)
@@ -135,7 +135,7 @@ def extract_salesforce_object(
 
 
 def extract_marketo_leads(
-    client: MarketoClient, store: RawStore, obj: FixtureObject, as_of: datetime, run_id: str, history_start: datetime
+    client: MarketoClient, store: RawStore, obj: SourceObject, as_of: datetime, run_id: str, history_start: datetime
 ) -> PageResult:
     store.ensure_table(obj)
     types = client.lead_fields()
@@ -153,7 +153,7 @@ def extract_marketo_leads(
 def extract_marketo_activities(
     client: MarketoClient,
     store: RawStore,
-    obj: FixtureObject,
+    obj: SourceObject,
     type_ids: list[int],
     run_id: str,
     history_start: datetime,
@@ -176,7 +176,7 @@ def extract_marketo_activities(
 
 
 def extract_marketo_reference(
-    store: RawStore, obj: FixtureObject, rows: list[dict[str, Any]], run_id: str
+    store: RawStore, obj: SourceObject, rows: list[dict[str, Any]], run_id: str
 ) -> PageResult:
     """Small reference lists (activity types, programs): a new version when the content changes."""
     store.ensure_table(obj)

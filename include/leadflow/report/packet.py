@@ -14,6 +14,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +267,12 @@ def build_packet(read: Reader, out_dir: Path, month: date | None = None) -> Path
     path = out_dir / f"review-packet-{month:%Y-%m}.html"
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def build_published_packet() -> Path:
+    """The packet from the published marts, into the reports directory (the task of the
+    ``leadflow_review_packet`` DAG, run after each publish)."""
+    from leadflow.settings import paths
+
+    where = paths()
+    return build_packet(partial(where.warehouse.read_frame, published=True), where.reports)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from leadflow.fixtures import FixtureObject
+from leadflow.sources import SourceObject
 from leadflow.raw import PageResult, RawStore, Version, checked_chunk, later_watermark, table_for, utcnow
 from leadflow.settings import duckdb_config
 from leadflow.warehouse import MARTS, Warehouse
@@ -106,7 +106,7 @@ class DuckDBRawStore(RawStore):
 
     def write_csv_chunk(
         self,
-        obj: FixtureObject,
+        obj: SourceObject,
         chunk: Path,
         types: dict[str, str],
         run_id: str,
@@ -146,7 +146,7 @@ class DuckDBRawStore(RawStore):
             self._execute("drop table if exists chunk_text")
         return PageResult(received=received, loaded=loaded, quarantined=rejected), watermark
 
-    def _insert_new_versions(self, obj: FixtureObject, versions: list[Version], run_id: str, now: datetime) -> int:
+    def _insert_new_versions(self, obj: SourceObject, versions: list[Version], run_id: str, now: datetime) -> int:
         frame = pd.DataFrame(
             [(rid, version, json.dumps(rec, ensure_ascii=False)) for rid, version, rec in versions],
             columns=["record_id", "record_version", "payload"],

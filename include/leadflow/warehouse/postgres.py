@@ -29,7 +29,7 @@ import psycopg2.extensions
 from psycopg2 import sql
 from psycopg2.extras import execute_values
 
-from leadflow.fixtures import FixtureObject
+from leadflow.sources import SourceObject
 from leadflow.raw import RawStore, Version, table_for
 from leadflow.warehouse import MARTS, Warehouse
 
@@ -252,7 +252,7 @@ class PostgresRawStore(RawStore):
             self._execute("select pg_advisory_xact_lock(hashtext('leadflow.raw ddl'))")
             yield
 
-    def _insert_new_versions(self, obj: FixtureObject, versions: list[Version], run_id: str, now: datetime) -> int:
+    def _insert_new_versions(self, obj: SourceObject, versions: list[Version], run_id: str, now: datetime) -> int:
         with self.con.cursor() as cur:
             inserted = execute_values(
                 cur,

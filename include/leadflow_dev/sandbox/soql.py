@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from leadflow.sandbox.store import ts_sql
 from leadflow.timefmt import parse_instant
+
+from leadflow_dev.sandbox.store import ts_sql
 
 _QUERY = re.compile(
     r"^\s*select\s+(?P<fields>.+?)\s+from\s+(?P<object>\w+)"

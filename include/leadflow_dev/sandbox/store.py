@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-
-from leadflow.fixtures import ALL_OBJECTS, FixtureObject
+from leadflow.sources import ALL_OBJECTS, SourceObject
 
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -34,7 +33,7 @@ def ts_sql(col: str) -> str:
     return _TS.format(col=col)
 
 
-def _table(obj: FixtureObject) -> str:
+def _table(obj: SourceObject) -> str:
     return f"{obj.system}_{obj.name}".lower()
 
 
@@ -83,7 +82,7 @@ class FixtureStore:
         self._cursors: dict[str, Cursor] = {}
 
     # -- loading ---------------------------------------------------------------------------------
-    def _load(self, obj: FixtureObject) -> None:
+    def _load(self, obj: SourceObject) -> None:
         path = self.fixtures_dir / obj.file
         table = _table(obj)
         stamp = ts_sql(f"(json->>'{obj.stamp}')") if obj.stamp else "timestamp '1970-01-01'"
@@ -121,7 +120,7 @@ class FixtureStore:
     # -- as-of queries ---------------------------------------------------------------------------
     def open_cursor(
         self,
-        obj: FixtureObject,
+        obj: SourceObject,
         fields: list[str],
         clock: datetime,
         predicates: list[str],
@@ -201,7 +200,7 @@ class FixtureStore:
         return {name: record.get(name) for name in fields}
 
     def rows(
-        self, obj: FixtureObject, clock: datetime, extra_where: str = "", limit: int | None = None
+        self, obj: SourceObject, clock: datetime, extra_where: str = "", limit: int | None = None
     ) -> list[dict[str, Any]]:
         """Small, unpaged reads (Marketo types, programs, lead look-ups)."""
         cursor_id, cursor = self.open_cursor(

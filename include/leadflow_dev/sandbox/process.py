@@ -80,7 +80,7 @@ def running_sandbox(
     command = [
         sys.executable,
         "-m",
-        "leadflow.cli",
+        "leadflow_dev.cli",
         "sandbox",
         "serve",
         "--fixtures",

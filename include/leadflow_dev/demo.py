@@ -15,12 +15,13 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from leadflow.generator import generate
 from leadflow.report.packet import build_packet
-from leadflow.sandbox.process import running_sandbox
 from leadflow.settings import PROJECT_ROOT
 from leadflow.timefmt import parse_instant
 from leadflow.warehouse.duckdb import DuckDBWarehouse
+
+from leadflow_dev.generator import generate
+from leadflow_dev.sandbox.process import running_sandbox
 
 DEMO_LEADS = 2000
 DEMO_SEED = 7
@@ -117,13 +118,13 @@ def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
 
 def run_night(fixtures: Path | None, warehouse: Path, as_of: str | None, run_id: str = "make-night") -> Path:
     """One night without Airflow against a sandbox; the run summary's path."""
-    from leadflow import night
+    from leadflow import nightly
 
     with sandboxed_night(fixtures, warehouse, as_of) as (env, as_of, _):
         saved = dict(os.environ)
         os.environ.update(env)
         try:
-            return night.run(parse_instant(as_of), run_id)
+            return nightly.run(parse_instant(as_of), run_id)
         finally:
             os.environ.clear()
             os.environ.update(saved)

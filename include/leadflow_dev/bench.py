@@ -31,13 +31,13 @@ from pathlib import Path
 
 import duckdb
 import psutil
-
-from leadflow import night
-from leadflow.demo import nightly_env
-from leadflow.generator import generate
-from leadflow.sandbox.process import running_sandbox
+from leadflow import nightly
 from leadflow.settings import paths
 from leadflow.timefmt import marketo_format, parse_instant
+
+from leadflow_dev.demo import nightly_env
+from leadflow_dev.generator import generate
+from leadflow_dev.sandbox.process import running_sandbox
 
 AS_OF = "2026-06-30T23:00:00Z"
 PHASES = ("extract", "transform", "audit", "publish", "report")
@@ -116,7 +116,7 @@ def run_night(as_of: str, run_id: str, sandbox_pid: int | None) -> NightCost:
     """One night in this process, phase by phase (the environment selects sandbox and warehouse)."""
     cost = NightCost()
     with PeakMemory(exclude=sandbox_pid) as memory:
-        night.run(parse_instant(as_of), run_id, phase=lambda name: _phase(cost, name))
+        nightly.run(parse_instant(as_of), run_id, phase=lambda name: _phase(cost, name))
     cost.peak_rss_mib = memory.peak / 2**20
     loads = paths().warehouse.read_frame(f"select sum(loaded) as loaded from raw_meta.loads where run_id = '{run_id}'")
     cost.loaded = int(loads.loaded[0])

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import trustme
 import uvicorn
-
-from leadflow.sandbox.app import SandboxState, create_app
-from leadflow.sandbox.faults import FaultPlan
-from leadflow.sandbox.store import FixtureStore
 from leadflow.timefmt import parse_instant
+
+from leadflow_dev.sandbox.app import create_app
+from leadflow_dev.sandbox.faults import FaultPlan
+from leadflow_dev.sandbox.state import SandboxState
+from leadflow_dev.sandbox.store import FixtureStore
 
 
 def write_certificates(tls_dir: Path) -> tuple[Path, Path, Path]:

@@ -1,4 +1,5 @@
-"""What each task of the nightly DAG does. The DAG file only wires these together."""
+"""The task bodies of the ``leadflow_nightly`` DAG (the DAG file only wires them together), and
+:func:`run`, the same night in one process without Airflow (``make night``, tests, ``make bench``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,11 @@ from leadflow import alerts, connections
 from leadflow.extract import jobs
 from leadflow.extract.marketo import MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
-from leadflow.fixtures import MARKETO_OBJECTS, SALESFORCE_OBJECTS, salesforce_object
 from leadflow.quality.validate import validate
 from leadflow.settings import dbt_executable, paths
+from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS, Method, source_object
 
 log = logging.getLogger(__name__)
-MARKETO = {obj.name: obj for obj in MARKETO_OBJECTS}
 
 
 class IntegrityError(RuntimeError):
@@ -44,7 +43,7 @@ def open_night(as_of: datetime, run_id: str) -> str:
 
 
 def extract_salesforce(object_name: str, as_of: datetime, run_id: str) -> dict[str, Any]:
-    obj = salesforce_object(object_name)
+    obj = source_object("salesforce", object_name)
     client = SalesforceClient(connections.credentials(connections.SALESFORCE_CONN_ID))
     with paths().warehouse.raw_store() as store:
         result = jobs.extract_salesforce_object(client, store, obj, as_of, run_id)
@@ -53,20 +52,23 @@ def extract_salesforce(object_name: str, as_of: datetime, run_id: str) -> dict[s
 
 
 def extract_marketo(object_name: str, as_of: datetime, run_id: str) -> dict[str, Any]:
-    obj = MARKETO[object_name]
+    obj = source_object("marketo", object_name)
     conn_id = connections.MARKETO_CONN_ID
     client = MarketoClient(connections.credentials(conn_id))
     history_start = connections.history_start(conn_id)
     with paths().warehouse.raw_store() as store:
-        if object_name == "leads":
-            result = jobs.extract_marketo_leads(client, store, obj, as_of, run_id, history_start)
-        elif object_name == "activities":
-            type_ids = [int(t["id"]) for t in client.activity_types()]
-            result = jobs.extract_marketo_activities(client, store, obj, type_ids, run_id, history_start)
-        elif object_name == "activity_types":
-            result = jobs.extract_marketo_reference(store, obj, client.activity_types(), run_id)
-        else:
-            result = jobs.extract_marketo_reference(store, obj, client.programs(), run_id)
+        match obj.method:
+            case Method.LEAD_EXPORT:
+                result = jobs.extract_marketo_leads(client, store, obj, as_of, run_id, history_start)
+            case Method.ACTIVITIES:
+                type_ids = [int(t["id"]) for t in client.activity_types()]
+                result = jobs.extract_marketo_activities(client, store, obj, type_ids, run_id, history_start)
+            case Method.ACTIVITY_TYPES:
+                result = jobs.extract_marketo_reference(store, obj, client.activity_types(), run_id)
+            case Method.PROGRAMS:
+                result = jobs.extract_marketo_reference(store, obj, client.programs(), run_id)
+            case _:
+                raise ValueError(f"marketo object {object_name!r}: no extraction for method {obj.method}")
     log.info("%s: %s", object_name, result)
     return asdict(result)
 
@@ -178,14 +180,6 @@ def alert_on_findings(quality: dict[str, Any]) -> list[str]:
     )
     message = alerts.quality_message(history, quality.get("data_docs"))
     return alerts.send(*message) if message else []
-
-
-def build_review_packet() -> str:
-    """The monthly review packet from the published marts (after each publish)."""
-    from leadflow.report.packet import build_packet
-
-    where = paths()
-    return str(build_packet(partial(where.warehouse.read_frame, published=True), where.reports))
 
 
 def run(as_of: datetime, run_id: str, phase: Callable[[str], AbstractContextManager] = lambda _: nullcontext()) -> Path:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from leadflow.fixtures import ALL_OBJECTS
+from leadflow.sources import ALL_OBJECTS
 from leadflow.timefmt import marketo_format, parse_instant, salesforce_format
 
 SOURCES = [
@@ -598,7 +598,7 @@ class Generator:
         manifest = {
             "as_of": marketo_format(self.as_of),
             "seed": self.seed,
-            "generator": "leadflow.generator",
+            "generator": "leadflow_dev.generator",
             "counts": dict(sorted(writers.counts.items())),
         }
         (self.out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

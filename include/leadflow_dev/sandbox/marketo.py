@@ -1,0 +1,253 @@
+"""The Marketo side of the sandbox: the identity service, activity types, paging tokens and
+activity pages, lead describe and lookups, the bulk lead export and programs."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from leadflow.sources import MARKETO_OBJECTS
+from leadflow.timefmt import marketo_format, parse_instant
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from leadflow_dev.sandbox.state import DroppedConnection, SandboxState, check
+from leadflow_dev.sandbox.store import ts_sql
+
+MKTO_PAGE_SIZE = 300
+MKTO_MAX_EXPORT_DAYS = 31
+MKTO = {obj.name: obj for obj in MARKETO_OBJECTS}
+
+
+def _mkto_error(code: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"requestId": uuid.uuid4().hex[:8], "success": False, "errors": [{"code": code, "message": message}]}
+    )
+
+
+def _mkto_ok(result: list[Any], **extra: Any) -> JSONResponse:
+    return JSONResponse({"requestId": uuid.uuid4().hex[:8], "success": True, "result": result, **extra})
+
+
+async def _guard(request: Request) -> Response | None:
+    problem = await check(request, "marketo")
+    if problem is None:
+        return None
+    if problem == "missing":
+        return _mkto_error("601", "Access token invalid")
+    if problem in ("invalid", "expired"):
+        return _mkto_error("602", "Access token expired")
+    if problem == "drop":
+        return DroppedConnection()
+    return _mkto_error("606", "Max rate limit '100' exceeded with in '20' secs")
+
+
+async def mkto_token(request: Request) -> Response:
+    state: SandboxState = request.app.state.sandbox
+    params = request.query_params
+    if params.get("client_id") != state.client_id or params.get("client_secret") != state.client_secret:
+        return JSONResponse({"error": "unauthorized", "error_description": "Bad client credentials"}, status_code=401)
+    token = secrets.token_urlsafe(24)
+    state.tokens[token] = "marketo"
+    return JSONResponse({"access_token": token, "token_type": "bearer", "expires_in": 3599, "scope": "leadflow"})
+
+
+async def mkto_activity_types(request: Request) -> Response:
+    if (error := await _guard(request)) is not None:
+        return error
+    state: SandboxState = request.app.state.sandbox
+    return _mkto_ok(state.store.rows(MKTO["activity_types"], state.clock))
+
+
+def _encode_token(moment: str, last_id: int, **cursor: Any) -> str:
+    """An opaque paging token: where the last page ended, and the server-side cursor serving it."""
+    data = {"t": moment, "i": last_id, **cursor}
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def _decode_token(token: str) -> dict[str, Any]:
+    data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    int(data["i"])
+    return data
+
+
+async def mkto_paging_token(request: Request) -> Response:
+    if (error := await _guard(request)) is not None:
+        return error
+    since = request.query_params.get("sinceDatetime")
+    if not since:
+        return _mkto_error("701", "sinceDatetime cannot be blank")
+    return JSONResponse(
+        {
+            "requestId": uuid.uuid4().hex[:8],
+            "success": True,
+            "nextPageToken": _encode_token(marketo_format(parse_instant(since)), -1),
+        }
+    )
+
+
+async def mkto_activities(request: Request) -> Response:
+    if (error := await _guard(request)) is not None:
+        return error
+    state: SandboxState = request.app.state.sandbox
+    try:
+        token = _decode_token(request.query_params["nextPageToken"])
+        type_ids = [int(t) for t in request.query_params["activityTypeIds"].split(",") if t.strip()]
+    except (KeyError, ValueError):
+        return _mkto_error("1001", "Invalid value for nextPageToken or activityTypeIds")
+    if not type_ids or len(type_ids) > 10:
+        return _mkto_error("1003", "activityTypeIds must name 1 to 10 types")
+    group = ",".join(map(str, sorted(type_ids)))
+    # the first page of a walk materialises its result; later pages are range reads of it
+    if token.get("g") == group and state.store.has_cursor(token.get("c", "")):
+        cursor_id, offset = token["c"], int(token["o"])
+    else:
+        since = parse_instant(token["t"]).replace(tzinfo=None).isoformat(sep=" ")
+        predicates = [
+            f"(line::json->>'activityTypeId')::int in ({group})",
+            f"(stamp > timestamp '{since}' or (stamp = timestamp '{since}' and id::bigint > {int(token['i'])}))",
+        ]
+        fields = list(state.store.fields["activities"])
+        cursor_id, _ = state.store.open_cursor(MKTO["activities"], fields, state.clock, predicates, True)
+        offset = 0
+    rows, cursor = state.store.page(cursor_id, offset, MKTO_PAGE_SIZE)
+    more = offset + len(rows) < cursor.total
+    if not more:
+        state.store.close_cursor(cursor_id)
+    if not rows:
+        return _mkto_ok([], moreResult=False, nextPageToken=request.query_params["nextPageToken"])
+    next_token = _encode_token(
+        rows[-1]["activityDate"], int(rows[-1]["id"]), c=cursor_id, o=offset + len(rows), g=group
+    )
+    return _mkto_ok(rows, moreResult=more, nextPageToken=next_token)
+
+
+async def mkto_leads(request: Request) -> Response:
+    if (error := await _guard(request)) is not None:
+        return error
+    state: SandboxState = request.app.state.sandbox
+    if request.query_params.get("filterType") != "id":
+        return _mkto_error("1003", "Only filterType=id is served by leads.json; use the bulk export")
+    ids = [int(v) for v in request.query_params.get("filterValues", "").split(",") if v.strip().isdigit()][:300]
+    if not ids:
+        return _mkto_ok([])
+    rows = state.store.rows(MKTO["leads"], state.clock, f"id::bigint in ({', '.join(map(str, ids))})")
+    return _mkto_ok([state.apply_drift("leads", r) for r in rows])
+
+
+async def mkto_lead_describe(request: Request) -> Response:
+    if (error := await _guard(request)) is not None:
+        return error
+    state: SandboxState = request.app.state.sandbox
+    return _mkto_ok(
+        [
+            {"id": n, "displayName": name, "dataType": kind, "rest": {"name": name, "readOnly": False}}
+            for n, (name, kind) in enumerate(state.fields("leads").items(), start=1)
+        ]
+    )
+
+
+async def mkto_export_create(request: Request) -> Response:
+    if (error := await _guard(request)) is not None:
+        return error
+    state: SandboxState = request.app.state.sandbox
+    body = await request.json()
+    window = (body.get("filter") or {}).get("updatedAt") or {}
+    try:
+        start, end = parse_instant(window["startAt"]), parse_instant(window["endAt"])
+    except (KeyError, ValueError):
+        return _mkto_error("1003", "filter.updatedAt.startAt and endAt are required")
+    if end - start > timedelta(days=MKTO_MAX_EXPORT_DAYS):
+        return _mkto_error("1003", f"updatedAt filter exceeds {MKTO_MAX_EXPORT_DAYS} days")
+    export_id = str(uuid.uuid4())
+    state.exports[export_id] = {
+        "fields": body.get("fields") or list(state.fields("leads")),
+        "start": start,
+        "end": end,
+        "status": "Created",
+    }
+    return _mkto_ok([{"exportId": export_id, "format": "CSV", "status": "Created"}])
+
+
+def _export(request: Request) -> dict[str, Any] | None:
+    state: SandboxState = request.app.state.sandbox
+    return state.exports.get(request.path_params["export_id"])
+
+
+async def mkto_export_enqueue(request: Request) -> Response:
+    if (error := await _guard(request)) is not None:
+        return error
+    export = _export(request)
+    if export is None:
+        return _mkto_error("1029", "Export not found")
+    export["status"] = "Completed"  # the sandbox finishes instantly
+    return _mkto_ok([{"exportId": request.path_params["export_id"], "status": "Queued"}])
+
+
+async def mkto_export_status(request: Request) -> Response:
+    if (error := await _guard(request)) is not None:
+        return error
+    export = _export(request)
+    if export is None:
+        return _mkto_error("1029", "Export not found")
+    return _mkto_ok([{"exportId": request.path_params["export_id"], "status": export["status"], "format": "CSV"}])
+
+
+async def mkto_export_file(request: Request) -> Response:
+    if (error := await _guard(request)) is not None:
+        return error
+    state: SandboxState = request.app.state.sandbox
+    export = _export(request)
+    if export is None or export["status"] != "Completed":
+        return _mkto_error("1029", "Export not ready")
+    at = ts_sql("(line::json->>'updatedAt')")
+    lo = export["start"].replace(tzinfo=None).isoformat(sep=" ")
+    hi = export["end"].replace(tzinfo=None).isoformat(sep=" ")
+    rows = state.store.rows(MKTO["leads"], state.clock, f"{at} >= timestamp '{lo}' and {at} <= timestamp '{hi}'")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(export["fields"])
+    for row in rows:
+        row = state.apply_drift("leads", row)
+        writer.writerow(["null" if row.get(f) is None else row.get(f) for f in export["fields"]])
+    return PlainTextResponse(out.getvalue(), media_type="text/csv")
+
+
+async def mkto_programs(request: Request) -> Response:
+    if (error := await _guard(request)) is not None:
+        return error
+    state: SandboxState = request.app.state.sandbox
+    offset = int(request.query_params.get("offset", 0))
+    limit = min(int(request.query_params.get("maxReturn", 20)), 200)
+    rows = state.store.rows(MKTO["programs"], state.clock)[offset : offset + limit]
+    if not rows:
+        return JSONResponse(
+            {
+                "requestId": uuid.uuid4().hex[:8],
+                "success": True,
+                "warnings": ["No assets found for the given search criteria."],
+            }
+        )
+    return _mkto_ok(rows)
+
+
+ROUTES = [
+    Route("/identity/oauth/token", mkto_token),
+    Route("/rest/v1/activities/types.json", mkto_activity_types),
+    Route("/rest/v1/activities/pagingtoken.json", mkto_paging_token),
+    Route("/rest/v1/activities.json", mkto_activities),
+    Route("/rest/v1/leads.json", mkto_leads),
+    Route("/rest/v1/leads/describe.json", mkto_lead_describe),
+    Route("/bulk/v1/leads/export/create.json", mkto_export_create, methods=["POST"]),
+    Route("/bulk/v1/leads/export/{export_id}/enqueue.json", mkto_export_enqueue, methods=["POST"]),
+    Route("/bulk/v1/leads/export/{export_id}/status.json", mkto_export_status),
+    Route("/bulk/v1/leads/export/{export_id}/file.json", mkto_export_file),
+    Route("/rest/asset/v1/programs.json", mkto_programs),
+]
