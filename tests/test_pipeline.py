@@ -173,3 +173,11 @@ def test_a_rerun_with_nothing_new_publishes_nothing_and_a_new_load_rebuilds(nigh
     run_night(summary["as_of"], run_id="after-a-load")
     assert night_copy.stat().st_ino != published
     assert json.loads((night_copy.parent / "reports" / "last_run.json").read_text())["run_id"] == "after-a-load"
+
+
+def test_no_file_of_a_night_is_readable_by_others(built_night: Path) -> None:
+    """Warehouses (raw payloads carry names and e-mails), reports and everything beside them."""
+    written = [path for path in built_night.parent.rglob("*")]
+    assert any(path.name == "last_run.json" for path in written)
+    readable = [f"{path} {path.stat().st_mode:o}" for path in written if path.stat().st_mode & 0o077]
+    assert not readable, readable

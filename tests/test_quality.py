@@ -236,7 +236,7 @@ def test_a_new_control_is_one_registry_row_and_one_flag_column(
             "\nfrom enriched\n", ",\n    enriched.segment = 'Unknown' as is_segment_unknown\nfrom enriched\n", 1
         )
     )
-    contract = home / "dbt_project" / "models" / "marts" / "_marts__models.yml"
+    contract = home / "dbt_project" / "models" / "marts" / "fct_lead_lifecycle.yml"
     flag = "      - name: is_source_unknown\n"
     contract.write_text(
         contract.read_text().replace(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -54,6 +55,26 @@ def test_calls_without_a_token_are_refused(sandbox: RunningSandbox) -> None:
 def test_wrong_secret_cannot_log_in(sandbox: RunningSandbox) -> None:
     with pytest.raises(PermissionError):
         SalesforceClient(_credentials(sandbox, "wrong")).login()
+    with pytest.raises(PermissionError):
+        MarketoClient(_credentials(sandbox, "wrong")).login()
+
+
+def test_an_untrusted_certificate_fails_at_once(sandbox: RunningSandbox, caplog: pytest.LogCaptureFixture) -> None:
+    """The sandbox's CA is not in the system store: no retry can change that, so none is made."""
+    untrusted = ApiCredentials(sandbox.url, sandbox.client_id, sandbox.client_secret, verify=True, max_attempts=6)
+    client = SalesforceClient(untrusted)
+    with caplog.at_level(logging.WARNING), pytest.raises(requests.exceptions.SSLError):
+        client.describe("Lead")
+    assert not [r for r in caplog.records if "etry" in r.getMessage()], [r.getMessage() for r in caplog.records]
+
+
+def test_no_secret_travels_in_a_url(sandbox: RunningSandbox) -> None:
+    """URLs reach logs (urllib3 prints them when it retries); the secrets travel in bodies."""
+    urls: list[str] = []
+    for client in (SalesforceClient(_credentials(sandbox)), MarketoClient(_credentials(sandbox))):
+        client.session.hooks["response"].append(lambda response, *args, **kwargs: urls.append(response.url))
+        client.login()
+    assert len(urls) == 2 and not any(sandbox.client_secret in url for url in urls), urls
 
 
 def test_query_pages_through_next_records_url(sandbox: RunningSandbox, generated_fixture: Path) -> None:

@@ -30,7 +30,13 @@ def _connection(conn_id: str):  # -> airflow.sdk.Connection
 
 
 def credentials(conn_id: str) -> ApiCredentials:
+    """The connection's API credentials; the secret is registered with Airflow's secrets masker
+    here, where it is read, so no log line of the task or its supervisor can show it."""
+    from airflow.sdk.log import mask_secret
+
     conn = _connection(conn_id)
+    if conn.password:
+        mask_secret(conn.password, "client_secret")
     extra = conn.extra_dejson
     host = conn.host or ""
     if not host.startswith(("http://", "https://")):

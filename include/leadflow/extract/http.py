@@ -62,6 +62,7 @@ def session_for(creds: ApiCredentials) -> requests.Session:
         total=creds.max_attempts,
         connect=creds.max_attempts,
         read=0,  # reads are retried by the client, which knows whether a call is safe to repeat
+        other=0,  # e.g. an untrusted certificate: retrying cannot fix it
         status=creds.max_attempts,
         status_forcelist=(429, 503),
         allowed_methods=None,
@@ -77,6 +78,8 @@ def session_for(creds: ApiCredentials) -> requests.Session:
 
 
 def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, requests.exceptions.SSLError):  # an untrusted certificate stays untrusted
+        return False
     return isinstance(
         exc,
         TransientError
@@ -109,18 +112,12 @@ def retrying(call: Callable[[], T], on_token_expired: Callable[[], Any], max_att
     raise AssertionError("unreachable")
 
 
-def client_credentials(
-    session: requests.Session, creds: ApiCredentials, path: str, *, in_query: bool = False
-) -> dict[str, Any]:
+def client_credentials(session: requests.Session, creds: ApiCredentials, path: str) -> dict[str, Any]:
     """The OAuth 2.0 client-credentials grant both vendors use: the token response of ``path``.
-    Salesforce takes the credentials in a form body; Marketo's identity service, as the source
-    contract gives it, in the query string. A refusal is a PermissionError (not retried)."""
+    The credentials travel in a POST form body, never in a URL (a URL reaches logs: urllib3's
+    retry warnings print it). A refusal is a PermissionError (not retried)."""
     fields = {"grant_type": "client_credentials", "client_id": creds.client_id, "client_secret": creds.client_secret}
-    url = f"{creds.base_url.rstrip('/')}{path}"
-    if in_query:
-        response = session.get(url, params=fields, timeout=creds.timeout)
-    else:
-        response = session.post(url, data=fields, timeout=creds.timeout)
+    response = session.post(f"{creds.base_url.rstrip('/')}{path}", data=fields, timeout=creds.timeout)
     if response.status_code != 200:
         raise PermissionError(f"login to {creds.base_url} failed with HTTP {response.status_code}")
     return response.json()

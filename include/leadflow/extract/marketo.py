@@ -49,9 +49,7 @@ class MarketoClient:
         self.export_poll_seconds = export_poll_seconds
 
     def login(self) -> None:
-        self._token = client_credentials(self.session, self.creds, "/identity/oauth/token", in_query=True)[
-            "access_token"
-        ]
+        self._token = client_credentials(self.session, self.creds, "/identity/oauth/token")["access_token"]
 
     def _request(
         self,

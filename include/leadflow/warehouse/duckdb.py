@@ -28,6 +28,11 @@ from leadflow.settings import duckdb_config
 from leadflow.warehouse import MARTS, Warehouse
 
 
+def _quoted(path: Path) -> str:
+    """A path as an SQL string literal (a directory may contain a quote)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 @dataclass(frozen=True)
 class DuckDBWarehouse(Warehouse):
     work_path: Path
@@ -73,6 +78,7 @@ class DuckDBWarehouse(Warehouse):
     def raw_store(self) -> Iterator[RawStore]:
         self.work_path.parent.mkdir(parents=True, exist_ok=True)
         with duckdb.connect(str(self.work_path), config=duckdb_config()) as con:
+            self.work_path.chmod(0o600)  # raw payloads hold personal data (a file made before 0600 too)
             con.execute("set TimeZone = 'UTC'")
             yield DuckDBRawStore(con)
 
@@ -84,7 +90,7 @@ class DuckDBWarehouse(Warehouse):
         rows: dict[str, int] = {}
         tables = self.mart_tables()
         with duckdb.connect(str(staging), config=duckdb_config()) as con:
-            con.execute(f"attach '{self.work_path}' as work (read_only)")
+            con.execute(f"attach {_quoted(self.work_path)} as work (read_only)")
             con.execute(f"create schema {MARTS}")
             for table in tables:
                 con.execute(f"create table {MARTS}.{table} as select * from work.{MARTS}.{table}")

@@ -50,8 +50,9 @@ async def _guard(request: Request) -> Response | None:
 
 
 async def mkto_token(request: Request) -> Response:
+    """The identity service takes the credentials as a GET query or a POST form (both documented)."""
     state: SandboxState = request.app.state.sandbox
-    params = request.query_params
+    params = await request.form() if request.method == "POST" else request.query_params
     if params.get("client_id") != state.client_id or params.get("client_secret") != state.client_secret:
         return JSONResponse({"error": "unauthorized", "error_description": "Bad client credentials"}, status_code=401)
     token = secrets.token_urlsafe(24)
@@ -239,7 +240,7 @@ async def mkto_programs(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/identity/oauth/token", mkto_token),
+    Route("/identity/oauth/token", mkto_token, methods=["GET", "POST"]),
     Route("/rest/v1/activities/types.json", mkto_activity_types),
     Route("/rest/v1/activities/pagingtoken.json", mkto_paging_token),
     Route("/rest/v1/activities.json", mkto_activities),
