@@ -33,8 +33,12 @@ select
     {{ stamped_or_derived('mql', 'leads.mql_stamped_at', 'status_history.mql_history_at', 'field history') }},
     {{ stamped_or_derived('routed', 'leads.routed_stamped_at', 'routing.first_routed_at', 'owner history') }},
     {{ stamped_or_derived('first_touch', 'leads.first_touch_stamped_at', 'first_touch.first_touch_task_at', 'task') }},
-    {{ stamped_or_derived('accepted', 'leads.accepted_stamped_at', 'status_history.accepted_history_at', 'field history') }},
-    {{ stamped_or_derived('rejected', 'leads.rejected_stamped_at', 'status_history.rejected_history_at', 'field history') }},
+    {{ stamped_or_derived(
+        'accepted', 'leads.accepted_stamped_at', 'status_history.accepted_history_at', 'field history'
+    ) }},
+    {{ stamped_or_derived(
+        'rejected', 'leads.rejected_stamped_at', 'status_history.rejected_history_at', 'field history'
+    ) }},
     {{ stamped_or_derived('sql', 'leads.sql_stamped_at', 'status_history.sql_history_at', 'field history') }}
 from leads
 left join status_history on leads.lead_id = status_history.lead_id
