@@ -68,8 +68,8 @@ def leadflow_nightly() -> None:
         return nightly.audit()
 
     @task(outlets=[PUBLISHED_MARTS])
-    def publish() -> dict:
-        return nightly.publish()
+    def publish(run_id: str | None = None) -> dict:
+        return nightly.publish(run_id)
 
     @task(pool="default_pool", trigger_rule="none_failed")
     def report(
@@ -104,8 +104,14 @@ def leadflow_nightly() -> None:
             # a child process: the warehouse file is closed when dbt ends, and dies with the task
             invocation_mode=InvocationMode.SUBPROCESS,
             dbt_executable_path=dbt_executable(),
-            # the producer is the one writer; it does not retry (Cosmos skips a producer retry)
-            setup_operator_args={"pool": WAREHOUSE_POOL, "retries": 0},
+            # the producer is the one writer (the pool here, the warehouse's writer lock across
+            # deployments); it does not retry (Cosmos skips a producer retry)
+            setup_operator_args={
+                "pool": WAREHOUSE_POOL,
+                "retries": 0,
+                "pre_execute": nightly.hold_writer,
+                "post_execute": nightly.release_writer,
+            },
         ),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
         operator_args={

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 from pathlib import Path
 
 import duckdb
+import pytest
+from leadflow.warehouse import WarehouseBusy
 from leadflow.warehouse.duckdb import DuckDBWarehouse
 
 
@@ -18,3 +23,26 @@ def test_publish_copies_every_mart_from_a_directory_with_a_quote(tmp_path: Path)
     assert warehouse.publish() == {"mart_x": 3}
     assert warehouse.mart_tables(published=True) == ["mart_x"]
     assert warehouse.read_frame("select sum(n) as s from marts.mart_x", published=True).s[0] == 3
+
+
+def _hold(path: str, ready, release) -> None:  # in a child process
+    with DuckDBWarehouse.beside(Path(path)).writer("dbt build of night N1"):
+        ready.set()
+        release.wait(30)
+
+
+def test_one_writer_at_a_time_and_the_waiting_one_is_told_who(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LEADFLOW_LOCK_WAIT_SECONDS", "0.5")
+    published = tmp_path / "leadflow.duckdb"
+    context = multiprocessing.get_context("spawn")
+    ready, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold, args=(str(published), ready, release))
+    holder.start()
+    assert ready.wait(30)
+    busy = pytest.raises(WarehouseBusy, match=rf"dbt build of night N1 \(pid {holder.pid} ")
+    with busy, DuckDBWarehouse.beside(published).writer("open_night of night N2"):
+        pass
+    os.kill(holder.pid, signal.SIGKILL)  # a killed writer frees the warehouse at once
+    holder.join()
+    with DuckDBWarehouse.beside(published).writer("open_night of night N2"):
+        pass

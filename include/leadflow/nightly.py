@@ -9,7 +9,7 @@ import logging
 import os
 import subprocess
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -38,9 +38,14 @@ class BuildError(RuntimeError):
     """``dbt build`` failed: a model or a test did not pass."""
 
 
+def _writing(step: str, run_id: str | None = None) -> AbstractContextManager[None]:
+    """The work warehouse's writer lock, held by ``step`` (another writer's message names it)."""
+    return paths().warehouse.writer(f"{step} of night {run_id}" if run_id else step)
+
+
 def open_night(as_of: datetime, run_id: str) -> str:
     """Record the night being built; dbt reads its as-of from the warehouse, not from a var."""
-    with paths().warehouse.raw_store() as store:
+    with _writing("open_night", run_id), paths().warehouse.raw_store() as store:
         store.begin_night(run_id, as_of)
     log.info("night %s as of %s", run_id, as_of.isoformat())
     return as_of.isoformat()
@@ -49,7 +54,7 @@ def open_night(as_of: datetime, run_id: str) -> str:
 def extract_salesforce(object_name: str, as_of: datetime, run_id: str) -> dict[str, Any]:
     obj = source_object("salesforce", object_name)
     client = SalesforceClient(connections.credentials(connections.SALESFORCE_CONN_ID))
-    with paths().warehouse.raw_store() as store:
+    with _writing(f"extract_salesforce_{obj.name}", run_id), paths().warehouse.raw_store() as store:
         result = jobs.extract_salesforce_object(client, store, obj, as_of, run_id)
     log.info("%s: %s", object_name, result)
     return asdict(result)
@@ -60,7 +65,7 @@ def extract_marketo(object_name: str, as_of: datetime, run_id: str) -> dict[str,
     conn_id = connections.MARKETO_CONN_ID
     client = MarketoClient(connections.credentials(conn_id))
     history_start = connections.history_start(conn_id)
-    with paths().warehouse.raw_store() as store:
+    with _writing(f"extract_marketo_{obj.name}", run_id), paths().warehouse.raw_store() as store:
         match obj.method:
             case Method.LEAD_EXPORT:
                 result = jobs.extract_marketo_leads(client, store, obj, as_of, run_id, history_start)
@@ -92,26 +97,43 @@ def project_fingerprint() -> str:
 def anything_new() -> bool:
     """False when tonight would rebuild the published marts unchanged: they are of tonight's
     as-of, built by this project, and nothing was loaded or quarantined since (a night re-run)."""
-    with paths().warehouse.raw_store() as store:
+    with _writing("anything_new"), paths().warehouse.raw_store() as store:
         unchanged = store.unchanged_since_publish(project_fingerprint())
     if unchanged:
         log.info("nothing new since the published night of the same as-of: transform, audit and publish skipped")
     return not unchanged
 
 
-def build_models() -> None:
+def build_models(run_id: str | None = None) -> None:
     """One ``dbt build`` of the whole project on the work warehouse, with dbt's own threads: what
     the DAG's producer task runs, for runs without Airflow (``make night``, tests)."""
     where = paths()
-    result = subprocess.run(
-        [dbt_executable(), "build", "--profiles-dir", "."],
-        cwd=where.dbt_project,
-        env={**os.environ, **where.warehouse.dbt_env},
-        capture_output=True,
-        text=True,
-    )
+    with _writing("dbt build", run_id):
+        result = subprocess.run(
+            [dbt_executable(), "build", "--profiles-dir", "."],
+            cwd=where.dbt_project,
+            env={**os.environ, **where.warehouse.dbt_env},
+            capture_output=True,
+            text=True,
+        )
     if result.returncode != 0:
         raise BuildError(f"dbt build failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
+
+
+_held: dict[str, ExitStack] = {}
+
+
+def hold_writer(context: Any) -> None:
+    """``pre_execute`` of the DAG's dbt producer: it holds the writer lock while dbt builds."""
+    stack = ExitStack()
+    stack.enter_context(_writing("dbt build", context["run_id"]))
+    _held[context["ti"].task_id] = stack
+
+
+def release_writer(context: Any, result: Any = None) -> None:
+    """``post_execute`` of the producer (a failed build releases the lock when its process ends)."""
+    if stack := _held.pop(context["ti"].task_id, None):
+        stack.close()
 
 
 def audit() -> dict[str, Any]:
@@ -127,11 +149,12 @@ def audit() -> dict[str, Any]:
     return summary
 
 
-def publish() -> dict[str, int]:
+def publish(run_id: str | None = None) -> dict[str, int]:
     where = paths()
-    rows = where.warehouse.publish()
-    with where.warehouse.raw_store() as store:
-        store.record_publish(project_fingerprint())
+    with _writing("publish", run_id):
+        rows = where.warehouse.publish()
+        with where.warehouse.raw_store() as store:
+            store.record_publish(project_fingerprint())
     log.info("published %s: %s", where.warehouse.published, rows)
     return rows
 
@@ -198,11 +221,11 @@ def run(as_of: datetime, run_id: str, phase: Callable[[str], AbstractContextMana
     if not anything_new():
         return summary_path()
     with phase("transform"):
-        build_models()
+        build_models(run_id)
     with phase("audit"):
         quality = audit()
     with phase("publish"):
-        rows = publish()
+        rows = publish(run_id)
     with phase("report"):
         summary = write_run_summary(as_of, run_id, quality, rows)
         alert_on_findings(quality)

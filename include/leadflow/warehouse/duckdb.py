@@ -9,23 +9,25 @@ night. If a night fails before publishing, yesterday's published file is untouch
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-from collections.abc import Iterator
+import socket
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
-from collections.abc import Sequence
 
 import duckdb
 import pandas as pd
 
-from leadflow.sources import SourceObject
 from leadflow.raw import PageResult, RawStore, Version, checked_chunk, later_watermark, table_for, utcnow
 from leadflow.settings import duckdb_config
-from leadflow.warehouse import MARTS, Warehouse
+from leadflow.sources import SourceObject
+from leadflow.warehouse import MARTS, Warehouse, WarehouseBusy, lock_wait_seconds
 
 
 def _quoted(path: Path) -> str:
@@ -81,6 +83,31 @@ class DuckDBWarehouse(Warehouse):
             self.work_path.chmod(0o600)  # raw payloads hold personal data (a file made before 0600 too)
             con.execute("set TimeZone = 'UTC'")
             yield DuckDBRawStore(con)
+
+    @contextmanager
+    def writer(self, holder: str) -> Iterator[None]:
+        """DuckDB allows one writing process per file: an exclusive ``flock`` on ``<work>.lock``
+        (the kernel releases it when the process dies, even by kill -9), which says who holds it."""
+        lock = self.work_path.with_name(f"{self.work_path.name}.lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + lock_wait_seconds()
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        held_by = os.pread(fd, 1024, 0).decode(errors="replace").strip() or "another process"
+                        raise WarehouseBusy(f"{self.work_path} is held by {held_by}; gave up waiting") from None
+                    time.sleep(0.2)
+            os.ftruncate(fd, 0)
+            since = datetime.now(UTC).isoformat(timespec="seconds")
+            os.pwrite(fd, f"{holder} (pid {os.getpid()} on {socket.gethostname()}, since {since})".encode(), 0)
+            yield
+        finally:
+            os.close(fd)
 
     def publish(self) -> dict[str, int]:
         published = self.published_path

@@ -29,8 +29,8 @@ import psycopg2.extensions
 from psycopg2 import sql
 from psycopg2.extras import execute_values
 
-from leadflow.sources import SourceObject
 from leadflow.raw import RawStore, Version, table_for
+from leadflow.sources import SourceObject
 from leadflow.warehouse import MARTS, Warehouse
 
 log = logging.getLogger(__name__)
@@ -226,6 +226,12 @@ class PostgresWarehouse(Warehouse):
             yield PostgresRawStore(con)
         finally:
             con.close()
+
+    @contextmanager
+    def writer(self, holder: str) -> Iterator[None]:
+        """PostgreSQL takes concurrent writers: the raw store's inserts are idempotent and its
+        schema changes serialised (an advisory lock), so writing steps run side by side here."""
+        yield
 
     def publish(self) -> dict[str, int]:
         return publish(self.work_database, self.published_database, self.reader_role)
