@@ -151,6 +151,24 @@ def test_integrity_failure_keeps_yesterday_published_and_alerts(night_copy: Path
     assert "audit failed" in webhook[-1]["text"] and "raw_reconciliation" in webhook[-1]["text"]
 
 
+def test_a_blocked_night_says_which_records_failed_and_that_their_parent_was_quarantined(night_copy: Path) -> None:
+    work = paths().warehouse.work
+    with duckdb.connect(str(work)) as con:  # a lead quarantined at extraction: never loaded, its history is
+        lead_id, histories = con.execute("""select lead_id, list(lead_history_id order by lead_history_id)
+                                            from staging.stg_salesforce__lead_history
+                                            group by lead_id order by count(*) desc limit 1""").fetchall()[0]
+        con.execute("delete from raw_salesforce.lead where record_id = ?", [lead_id])
+        con.execute("delete from staging.stg_salesforce__leads where lead_id = ?", [lead_id])
+        con.execute(
+            "insert into raw_meta.quarantine values ('Lead', ?, 'missing SystemModstamp', '{}', 'x', now())", [lead_id]
+        )
+    with pytest.raises(nightly.IntegrityError) as failure:
+        nightly.audit()
+    message = str(failure.value)
+    assert f"lead history -> lead: {len(histories)} failing; {len(histories)} of them because their parent" in message
+    assert all(history in message for history in histories[:10])
+
+
 def test_duplicate_key_fails_the_build_and_nothing_is_published(night_copy: Path) -> None:
     warehouse = night_copy
     before = _digest(warehouse)

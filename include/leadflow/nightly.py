@@ -145,8 +145,25 @@ def audit() -> dict[str, Any]:
         names = ", ".join(
             f"{f.suite}:{f.expectation}:{f.column or f.control_name or ''} {f.sample_ids}" for f in report.blocking
         )
-        raise IntegrityError(f"not publishing: {names}")
+        raise IntegrityError(f"not publishing: {names}{_failing_checks(where.warehouse)}")
     return summary
+
+
+def _failing_checks(warehouse: Any) -> str:
+    """The failing integrity checks in words: counts, up to ten record ids, and how many failed
+    because their parent record was quarantined at extraction."""
+    failing = warehouse.read_frame("select * from audit.audit_pipeline_integrity where failing > 0 order by check_name")
+    lines = []
+    for row in failing.itertuples():
+        cause = (
+            f"; {row.failing_with_quarantined_parent} of them because their parent was quarantined at extraction"
+            " (raw_meta.quarantine says why)"
+            if row.failing_with_quarantined_parent
+            else ""
+        )
+        sample = f"; e.g. {row.sample_record_ids}" if row.sample_record_ids else ""
+        lines.append(f"\n- {row.check_name}: {row.failing} failing{cause}{sample}")
+    return "".join(lines)
 
 
 def publish(run_id: str | None = None) -> dict[str, int]:

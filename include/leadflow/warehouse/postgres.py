@@ -74,7 +74,6 @@ class PostgresDatabase:
             con.set_session(readonly=True, autocommit=True)
         return con
 
-
     @classmethod
     def from_environment(cls, dbname: str) -> PostgresDatabase:
         """The server from ``LEADFLOW_PG_HOST``, ``_PORT``, ``_USER``, ``_PASSWORD`` (dbt's profile
