@@ -78,7 +78,7 @@ def leadflow_nightly() -> None:
         if quality is None or rows is None:  # skipped: nothing new, the published night's summary stands
             return str(nightly.summary_path())
         summary = nightly.write_run_summary(data_interval_end, run_id, quality, rows)
-        nightly.alert_on_findings(quality)
+        nightly.alert_on_findings(quality, run_id)
         return str(summary)
 
     extracted = [

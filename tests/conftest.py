@@ -9,9 +9,10 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import psycopg2
@@ -46,6 +47,33 @@ def require_service(name: str, available: bool) -> None:
     if os.environ.get("LEADFLOW_REQUIRE_SERVICES"):
         pytest.fail(f"{message} (required: LEADFLOW_REQUIRE_SERVICES is set)")
     pytest.skip(message)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@contextmanager
+def headless_chromium() -> Iterator[Any]:
+    """A headless Chromium (the Debian package) driven by Playwright, as a reader's browser."""
+    require_service("Chromium (Debian package chromium)", CHROMIUM is not None)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import signal
 import subprocess
@@ -14,7 +15,7 @@ import duckdb
 import pytest
 from conftest import check_marts, extract_all, reference, run_night, use_sandbox
 from leadflow.extract.validate import MAX_TEXT, problem
-from leadflow.settings import paths
+from leadflow.settings import PROJECT_ROOT, paths
 from leadflow.timefmt import parse_instant
 from leadflow_dev.sandbox.process import RunningSandbox, running_sandbox
 
@@ -58,6 +59,32 @@ def test_each_fault_lands_what_a_clean_night_lands(fault: str, night_on: Running
     # the clean night's marts equal the reference (test_pipeline); the same raw gives the same marts
     assert _versions(paths().warehouse.work) == _versions(built_night.with_name("night.work.duckdb"))
     _no_duplicate_versions(paths().warehouse.work)
+
+
+@pytest.mark.night
+def test_no_secret_in_anything_a_faulty_night_writes(night_on: RunningSandbox, tmp_path: Path) -> None:
+    """Retried, expired and dropped connections log and alert; none of it shows the client secret:
+    not the log, the run summary, the reports, the data docs, nor either warehouse file."""
+    night_on.admin("faults", {"spec": "503:0.1,expire:0.1,drop:0.05", "seed": 7})
+    logged = _Recorder(logging.INFO)
+    watched = [logging.getLogger(name) for name in ("leadflow", "urllib3", "tenacity")]
+    for logger in watched:
+        logger.addHandler(logged)
+    try:
+        run_night(AS_OF, run_id="canary")
+    finally:
+        for logger in watched:
+            logger.removeHandler(logged)
+    assert sum(night_on.admin("faults")["injected"].values()) > 0
+    secret = night_on.client_secret
+    assert any("retrying" in record.getMessage() for record in logged.records)
+    assert not [record.getMessage() for record in logged.records if secret in record.getMessage()]
+    secret = secret.encode()
+    written = [p for p in (tmp_path.rglob("*")) if p.is_file()]
+    written += [p for p in (PROJECT_ROOT / "expectations" / "gx" / "uncommitted").rglob("*") if p.is_file()]
+    assert any(p.suffix == ".duckdb" for p in written) and any(p.name == "last_run.json" for p in written)
+    leaked = [str(p) for p in written if secret in p.read_bytes()]
+    assert not leaked, leaked
 
 
 @pytest.mark.night
@@ -126,10 +153,25 @@ def _bad_fixture(source: Path, target: Path) -> dict[str, str]:
     return reasons
 
 
+class _Recorder(logging.Handler):
+    """Keeps the records of one logger (Airflow reconfigures the root logger that caplog uses)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 @pytest.mark.night
 @pytest.mark.parametrize("path", ["rest", "bulk"])
 def test_bad_records_are_quarantined_and_everything_else_loads(
-    path: str, generated_fixture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    path: str,
+    generated_fixture: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     fixture = tmp_path / "bad"
     expected = _bad_fixture(generated_fixture, fixture)
@@ -138,7 +180,17 @@ def test_bad_records_are_quarantined_and_everything_else_loads(
         use_sandbox(monkeypatch, sandbox, warehouse)
         if path == "bulk":
             monkeypatch.setenv("AIRFLOW_CONN_SALESFORCE_DEFAULT", sandbox.airflow_connection(bulk_threshold=0))
-        run_night(AS_OF)
+        warnings = _Recorder(logging.WARNING)
+        logging.getLogger("leadflow.nightly").addHandler(warnings)
+        try:
+            summary = json.loads(run_night(AS_OF).read_text())
+        finally:
+            logging.getLogger("leadflow.nightly").removeHandler(warnings)
+    # people see it: a WARNING per object, the run summary, names and reasons
+    warned = " ".join(record.getMessage() for record in warnings.records)
+    assert "Lead: 4 of" in warned and "LeadHistory: 1 of" in warned and "unparseable datetime" in warned
+    assert summary["quarantined"] == {"Lead": 4, "LeadHistory": 1}
+    assert {e["record_id"] for e in summary["quarantined_examples"]} == set(expected)
     with duckdb.connect(str(paths().warehouse.work), read_only=True) as con:
         quarantined = con.execute("select record_id, reason, payload, run_id from raw_meta.quarantine").fetchall()
         loaded = {r for (r,) in con.execute("select record_id from raw_salesforce.lead").fetchall()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,8 @@ def test_airflow_runs_the_night_and_marts_equal_reference(generated_fixture: Pat
     summary = json.loads((tmp_path / "reports" / "last_run.json").read_text())
     assert summary["rows"]["fct_lead_lifecycle"] > 0
     assert sandbox.client_secret not in (tmp_path / "dag.log").read_text()
+    metadata = Path(os.environ["AIRFLOW_HOME"]) / "airflow.db"  # the metadata database of the run
+    assert sandbox.client_secret.encode() not in metadata.read_bytes()
     # the same night again, with nothing new: extraction runs, nothing is rebuilt or published
     published = warehouse.stat().st_ino
     with running_sandbox(generated_fixture, tmp_path / "tls") as sandbox:

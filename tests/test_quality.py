@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import dbt, extract_all, run_night, use_sandbox
+from conftest import dbt, extract_all, headless_chromium, run_night, use_sandbox
 from leadflow import alerts, nightly
 from leadflow.settings import PROJECT_ROOT, paths
 from leadflow.timefmt import parse_instant
@@ -112,7 +112,7 @@ def test_hygiene_failures_publish_and_alert(warehouse: Path, channels, sandbox: 
                                         and status = 'fail'""").fetchall()
         )
     assert failing, "the generated fixture has findings"
-    assert nightly.alert_on_findings(quality) == ["slack", "email"]
+    assert nightly.alert_on_findings(quality, "test") == ["slack", "email"]
     text = webhook[-1]["text"]
     body = (
         mailbox.messages[-1].get_payload(decode=True).decode()
@@ -167,6 +167,29 @@ def test_a_blocked_night_says_which_records_failed_and_that_their_parent_was_qua
     message = str(failure.value)
     assert f"lead history -> lead: {len(histories)} failing; {len(histories)} of them because their parent" in message
     assert all(history in message for history in histories[:10])
+
+
+def test_data_docs_never_render_record_values(night_copy: Path, tmp_path: Path) -> None:
+    """A script planted in a validated column fails an expectation; the data docs show the
+    failure's counts, not the value, and nothing runs in a reader's browser."""
+    payload = "<img src=x onerror=\"document.title='pwned'\">"
+    with duckdb.connect(str(paths().warehouse.work)) as con:
+        con.execute(
+            "update marts.fct_lead_lifecycle set segment = ? where lead_id in "
+            "(select lead_id from marts.fct_lead_lifecycle order by lead_id limit 3)",
+            [payload],
+        )
+    report = nightly.validate(paths().warehouse, paths().expectations, paths().control_registry)
+    segment = next(f for f in report.findings if f.column == "segment")
+    assert not segment.success and len(segment.sample_ids) == 3  # people still get the ids
+    site = Path(report.data_docs.removeprefix("file://")).parent
+    pages = [page for page in site.rglob("*.html") if "fct_lead_lifecycle" in str(page)]
+    assert pages and not any("onerror" in page.read_text() for page in pages)
+    with headless_chromium() as browser:
+        page = browser.new_page()
+        for html in pages:
+            page.goto(html.as_uri())
+            assert page.title() != "pwned"
 
 
 def test_duplicate_key_fails_the_build_and_nothing_is_published(night_copy: Path) -> None:
@@ -276,7 +299,7 @@ def test_a_new_control_is_one_registry_row_and_one_flag_column(
     quality = nightly.audit()
     rows = nightly.publish()
     summary = json.loads(nightly.write_run_summary(parse_instant(AS_OF), "new-control", quality, rows).read_text())
-    nightly.alert_on_findings(quality)
+    nightly.alert_on_findings(quality, "new-control")
 
     with duckdb.connect(str(night_copy), read_only=True) as con:
         failing, population = con.execute("""select failing_rows, population from marts.mart_data_quality

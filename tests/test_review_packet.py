@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import require_service
+from conftest import headless_chromium
 from leadflow.report.packet import build_published_packet
 
 pytestmark = pytest.mark.night
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture
@@ -56,28 +53,13 @@ def test_packet_has_the_review_sections_and_real_sample_ids(packet: tuple[Path, 
 
 
 def test_packet_renders_in_headless_chromium(packet: tuple[Path, Path], tmp_path: Path) -> None:
-    require_service("Chromium (Debian package chromium)", CHROMIUM is not None)
-    from playwright.sync_api import sync_playwright
-
     path, _ = packet
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+    with headless_chromium() as browser:
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.goto(path.as_uri())
         drawn = page.evaluate("""() => [...document.querySelectorAll('img.chart')]
                                       .map(img => img.complete && img.naturalWidth > 300 && img.naturalHeight > 100)""")
         screenshot = tmp_path / "packet.png"
         page.screenshot(path=str(screenshot), full_page=True)
-        browser.close()
     assert len(drawn) >= 4 and all(drawn)
     assert screenshot.stat().st_size > 50_000

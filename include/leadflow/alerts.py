@@ -63,31 +63,42 @@ def send(subject: str, text: str) -> list[str]:
     return delivered
 
 
-def quality_message(history: pd.DataFrame, data_docs: str | None) -> tuple[str, str] | None:
-    """Subject and text for the latest run's failing controls, or None when all pass. ``history``
-    holds the rows of ``mart_data_quality`` for the latest two runs (the change is since the
-    previous one)."""
-    if history.empty:
+def quality_message(
+    history: pd.DataFrame, data_docs: str | None, quarantined: dict[str, int] | None = None
+) -> tuple[str, str] | None:
+    """Subject and text for the latest run's failing controls and tonight's quarantined records
+    (per object), or None when there is neither. ``history`` holds the rows of
+    ``mart_data_quality`` for the latest two runs (the change is since the previous one)."""
+    quarantined = quarantined or {}
+    if history.empty and not quarantined:
         return None
     latest_run = history.run_as_of.max()
     latest = history[history.run_as_of == latest_run]
     previous = history[history.run_as_of != latest_run].set_index("control_name")
     failing = latest[latest.status == "fail"]
-    if failing.empty:
+    if failing.empty and not quarantined:
         return None
-    lines = [f"Run as of {latest_run:%Y-%m-%d %H:%M} UTC: {len(failing)} of {len(latest)} controls failing."]
+    lines = []
+    if not history.empty:
+        lines.append(f"Run as of {latest_run:%Y-%m-%d %H:%M} UTC: {len(failing)} of {len(latest)} controls failing.")
     for row in failing.itertuples():
         change = ""
         if row.control_name in previous.index:
             delta = row.failing_rate - float(previous.loc[row.control_name, "failing_rate"])
             change = f", {delta:+.1%} since the previous run"
         lines.append(
-            f"- {row.control_name} [{row.severity}]: {row.failing_rate:.1%} of {row.population} "
+            f"- {row.control_name} [{row.severity}, {row.owner}]: {row.failing_rate:.1%} of {row.population} "
             f"(threshold {row.threshold:.1%}{change}); e.g. {row.sample_record_ids or '-'}"
         )
+    if quarantined:
+        counts = ", ".join(f"{name} {count}" for name, count in quarantined.items())
+        lines.append(f"Records quarantined tonight (not loaded): {counts}; the run summary names them.")
     if data_docs:
         lines.append(f"Data docs: {data_docs}")
-    return f"Leadflow data quality: {len(failing)} controls failing", "\n".join(lines)
+    subject = f"Leadflow data quality: {len(failing)} controls failing"
+    if quarantined:
+        subject += f", {sum(quarantined.values())} records quarantined"
+    return subject, "\n".join(lines)
 
 
 class TaskFailureAlert(BaseNotifier):

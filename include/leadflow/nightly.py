@@ -20,7 +20,7 @@ from leadflow.extract import jobs
 from leadflow.extract.marketo import MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
 from leadflow.quality.validate import validate
-from leadflow.settings import dbt_executable, paths
+from leadflow.settings import dbt_executable, die_with_parent, paths
 from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS, Method, source_object
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,31 @@ class IntegrityError(RuntimeError):
 
 class BuildError(RuntimeError):
     """``dbt build`` failed: a model or a test did not pass."""
+
+
+def _report_load(object_name: str, result: Any, run_id: str) -> None:
+    """The object's load in the log: a WARNING with examples when records were quarantined."""
+    log.info("%s: %s", object_name, result)
+    if result.quarantined:
+        examples = quarantined(run_id, object_name, limit=3)
+        log.warning(
+            "%s: %d of %d records received were quarantined, e.g. %s (all in raw_meta.quarantine)",
+            object_name,
+            result.quarantined,
+            result.received,
+            "; ".join(f"{row['record_id']}: {row['reason']}" for row in examples),
+        )
+
+
+def quarantined(run_id: str, object_name: str | None = None, limit: int = 5) -> list[dict[str, Any]]:
+    """Records quarantined by night ``run_id`` (of one object, or all): id, object and reason."""
+    where_object = f"and object = '{object_name}'" if object_name else ""
+    frame = paths().warehouse.read_frame(
+        f"""select object, record_id, reason from raw_meta.quarantine
+            where run_id = '{run_id.replace("'", "''")}' {where_object}
+            order by object, record_id limit {int(limit)}"""
+    )
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 def _writing(step: str, run_id: str | None = None) -> AbstractContextManager[None]:
@@ -56,7 +81,7 @@ def extract_salesforce(object_name: str, as_of: datetime, run_id: str) -> dict[s
     client = SalesforceClient(connections.credentials(connections.SALESFORCE_CONN_ID))
     with _writing(f"extract_salesforce_{obj.name}", run_id), paths().warehouse.raw_store() as store:
         result = jobs.extract_salesforce_object(client, store, obj, as_of, run_id)
-    log.info("%s: %s", object_name, result)
+    _report_load(obj.name, result, run_id)
     return asdict(result)
 
 
@@ -78,7 +103,7 @@ def extract_marketo(object_name: str, as_of: datetime, run_id: str) -> dict[str,
                 result = jobs.extract_marketo_reference(store, obj, client.programs(), run_id)
             case _:
                 raise ValueError(f"marketo object {object_name!r}: no extraction for method {obj.method}")
-    log.info("%s: %s", object_name, result)
+    _report_load(obj.name, result, run_id)
     return asdict(result)
 
 
@@ -115,6 +140,7 @@ def build_models(run_id: str | None = None) -> None:
             env={**os.environ, **where.warehouse.dbt_env},
             capture_output=True,
             text=True,
+            preexec_fn=die_with_parent,
         )
     if result.returncode != 0:
         raise BuildError(f"dbt build failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
@@ -197,6 +223,8 @@ def write_run_summary(as_of: datetime, run_id: str, quality: dict[str, Any], row
         "controls": controls.to_dict(orient="records"),
         "data_docs": quality.get("data_docs"),
         "gx_failures": [f for f in quality.get("findings", []) if not f["success"]],
+        "quarantined": _quarantine_counts(run_id),
+        "quarantined_examples": quarantined(run_id, limit=10),
     }
     path = summary_path()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -204,13 +232,23 @@ def write_run_summary(as_of: datetime, run_id: str, quality: dict[str, Any], row
     return path
 
 
+def _quarantine_counts(run_id: str) -> dict[str, int]:
+    """Records quarantined tonight, per object (only objects that had any)."""
+    frame = paths().warehouse.read_frame(
+        f"""select object, sum(quarantined) as quarantined from raw_meta.loads
+            where run_id = '{run_id.replace("'", "''")}' group by object having sum(quarantined) > 0 order by object"""
+    )
+    return {row.object: int(row.quarantined) for row in frame.itertuples()}
+
+
 def summary_path() -> Path:
     """The summary of the last published night (a skipped re-run leaves it as it is)."""
     return paths().reports / "last_run.json"
 
 
-def alert_on_findings(quality: dict[str, Any]) -> list[str]:
-    """One message per run naming the failing hygiene controls (published, so people act on them)."""
+def alert_on_findings(quality: dict[str, Any], run_id: str) -> list[str]:
+    """One message per run naming the failing hygiene controls (published, so people act on them)
+    and the records quarantined tonight."""
     history = paths().warehouse.read_frame(
         """with runs as (
                select distinct run_as_of from marts.mart_data_quality order by run_as_of desc limit 2
@@ -222,7 +260,7 @@ def alert_on_findings(quality: dict[str, Any]) -> list[str]:
            order by q.control_name, q.run_as_of desc""",
         published=True,
     )
-    message = alerts.quality_message(history, quality.get("data_docs"))
+    message = alerts.quality_message(history, quality.get("data_docs"), _quarantine_counts(run_id))
     return alerts.send(*message) if message else []
 
 
@@ -245,5 +283,5 @@ def run(as_of: datetime, run_id: str, phase: Callable[[str], AbstractContextMana
         rows = publish(run_id)
     with phase("report"):
         summary = write_run_summary(as_of, run_id, quality, rows)
-        alert_on_findings(quality)
+        alert_on_findings(quality, run_id)
     return summary

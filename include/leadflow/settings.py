@@ -18,8 +18,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +68,13 @@ def duckdb_config() -> dict[str, str]:
 def dbt_executable() -> str:
     """The dbt installed beside this Python (the virtualenv's), else the one on PATH."""
     return shutil.which("dbt", path=str(Path(sys.executable).parent)) or shutil.which("dbt") or "dbt"
+
+
+def die_with_parent() -> None:
+    """Run in a child before it starts (``preexec_fn``): the kernel stops it when the process that
+    started it dies, even by kill -9, so no orphaned dbt keeps the warehouse locked (Linux)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def paths() -> Paths:

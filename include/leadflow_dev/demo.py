@@ -6,12 +6,14 @@ process): the loop for developers and for most tests.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -65,6 +67,11 @@ def print_summary(summary_path: Path, log_file: Path) -> None:
             f"  {control['control_name']:34s} {control['failing_rate']:6.1%} > {control['threshold']:.1%}"
             f"  e.g. {control['sample_record_ids']}"
         )
+    quarantined = summary.get("quarantined") or {}
+    if quarantined:
+        print(f"Records quarantined tonight (not loaded): {sum(quarantined.values())}")
+        for example in summary.get("quarantined_examples", []):
+            print(f"  {example['object']:16s} {example['record_id'] or '(no id)':20s} {example['reason']}")
     print(f"Warehouse (published, BI reads this): {summary['warehouse']}")
     print(f"Work warehouse (raw, staging, marts): {summary['work_warehouse']}")
     print(f"Run summary: {summary_path}")
@@ -96,7 +103,38 @@ def sandboxed_night(fixtures: Path | None, warehouse: Path, as_of: str | None) -
         yield env, as_of, reports
 
 
+@contextmanager
+def only_demo_on_this_checkout() -> Iterator[None]:
+    """``make demo`` runs Airflow from this checkout's metadata database (.airflow/): a second one
+    at the same time would collide in it, so it is refused, saying who runs."""
+    lock = PROJECT_ROOT / ".airflow" / "demo.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise DemoRunning(f"another make demo is running on this checkout ({handle.read().strip()})") from None
+        handle.truncate(0)
+        handle.write(f"pid {os.getpid()}, since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
+        handle.flush()
+        yield
+
+
+class DemoRunning(RuntimeError):
+    """Another ``make demo`` holds this checkout."""
+
+
 def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
+    try:
+        with only_demo_on_this_checkout():
+            return _run_demo(fixtures, warehouse, as_of)
+    except DemoRunning as busy:
+        print(f"{busy}; wait for it to finish, or stop it", file=sys.stderr)
+        return 1
+
+
+def _run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
     with sandboxed_night(fixtures, warehouse, as_of) as (env, as_of, reports):
         log_file = reports / "airflow-dags-test.log"
         print(f"Sandbox clock {as_of}; running leadflow_nightly (log: {log_file})")

@@ -60,6 +60,28 @@ class QualityReport:
         return {"data_docs": self.data_docs, "findings": [asdict(f) for f in self.findings]}
 
 
+# what a result holds of the records themselves: values and ids, which come from the CRM
+RECORD_VALUES = (
+    "partial_unexpected_list",
+    "partial_unexpected_counts",
+    "partial_unexpected_index_list",
+    "unexpected_list",
+    "unexpected_index_list",
+    "unexpected_index_query",
+)
+
+
+def _without_record_values(store: Any, key: Any) -> None:
+    """Keep a stored validation result to its counts and rates. Data docs render the stored result
+    as HTML, and record values are CRM text (a script in a lead's title would run in the reader's
+    browser; a name is personal data): the run summary and the alerts carry sample ids instead."""
+    result = store.get(key)
+    for outcome in result.results:
+        for name in RECORD_VALUES:
+            (outcome.result or {}).pop(name, None)
+    store.set(key, result)
+
+
 def validate(warehouse: Warehouse, project_root: Path, registry: Path) -> QualityReport:
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
@@ -112,6 +134,8 @@ def validate(warehouse: Warehouse, project_root: Path, registry: Path) -> Qualit
     # render this night's results only: the store keeps every night's, and re-rendering them all
     # would make each night slower than the one before
     tonight = [key for key in context.validation_results_store.list_keys() if key.run_id == run_id]
+    for key in tonight:
+        _without_record_values(context.validation_results_store, key)
     suites = list({key.expectation_suite_identifier.name: key.expectation_suite_identifier for key in tonight}.values())
     sites = context.build_data_docs(resource_identifiers=tonight + suites)
     return QualityReport(findings=findings, data_docs=next(iter(sites.values()), None))
