@@ -12,6 +12,8 @@
 ``LEADFLOW_PG_READER_ROLE``  optional role granted read access to each newly published marts schema
 ``LEADFLOW_DUCKDB_MEMORY_LIMIT``  how much memory each DuckDB process of the night may hold
                              before it spills to disk (default ``2GB``; dbt's profile reads it too)
+``LEADFLOW_LOCK_WAIT_SECONDS``  how long a writing step waits for another writer of the work
+                             warehouse before failing with the holder's name (default 600)
 ``LEADFLOW_REPORTS_DIR``     run summaries, GX data docs and the review packet
 ``LEADFLOW_HOME``            the project root (dbt_project/, expectations/)
 """
