@@ -20,6 +20,7 @@ from leadflow.extract import jobs
 from leadflow.extract.marketo import MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
 from leadflow.quality.validate import validate
+from leadflow.raw import PageResult
 from leadflow.settings import dbt_executable, die_with_parent, paths
 from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS, Method, source_object
 
@@ -38,7 +39,7 @@ class BuildError(RuntimeError):
     """``dbt build`` failed: a model or a test did not pass."""
 
 
-def _report_load(object_name: str, result: Any, run_id: str) -> None:
+def _report_load(object_name: str, result: PageResult, run_id: str) -> None:
     """The object's load in the log: a WARNING with examples when records were quarantined."""
     log.info("%s: %s", object_name, result)
     if result.quarantined:
