@@ -83,7 +83,7 @@ test: airflow-init lint
 test-fast: $(MANIFEST)
 	$(BIN)/pytest -m "not night"
 
-suites: venv
+suites: $(MANIFEST)
 	$(PY) -m leadflow.cli quality init
 
 docs: venv

@@ -71,15 +71,17 @@ def leadflow_nightly() -> None:
     def publish(run_id: str | None = None) -> dict:
         return nightly.publish(run_id)
 
-    @task(pool="default_pool", trigger_rule="none_failed")
+    # runs whatever happened: a night that was not published writes its summary, alerts once
+    # (the failed task alerted too) and fails the run
+    @task(pool="default_pool", trigger_rule="all_done", retries=0, on_failure_callback=[])
     def report(
-        quality: dict | None, rows: dict | None, data_interval_end: datetime | None = None, run_id: str | None = None
+        new: bool | None,
+        quality: dict | None,
+        rows: dict | None,
+        data_interval_end: datetime | None = None,
+        run_id: str | None = None,
     ) -> str:
-        if quality is None or rows is None:  # skipped: nothing new, the published night's summary stands
-            return str(nightly.summary_path())
-        summary = nightly.write_run_summary(data_interval_end, run_id, quality, rows)
-        nightly.alert_on_findings(quality, run_id)
-        return str(summary)
+        return nightly.close_night(data_interval_end, run_id, new, quality, rows)
 
     extracted = [
         extract_salesforce.override(task_id=f"extract_salesforce_{obj.name.lower()}")(obj.name)
@@ -128,11 +130,12 @@ def leadflow_nightly() -> None:
         },
     )
 
+    new = anything_new()
     quality = audit()
     rows = publish()
-    chain(open_night(), extracted, anything_new(), transform, quality, rows)
+    chain(open_night(), extracted, new, transform, quality, rows)
     watch_after_producer(transform)
-    report(quality, rows)
+    report(new, quality, rows)
 
 
 def watch_after_producer(group: DbtTaskGroup) -> None:

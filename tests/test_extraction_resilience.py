@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,10 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import check_marts, extract_all, reference, run_night, use_sandbox
-from leadflow.extract.validate import MAX_TEXT, problem
 from leadflow.settings import PROJECT_ROOT, paths
 from leadflow.timefmt import parse_instant
-from leadflow_dev.sandbox.process import RunningSandbox, running_sandbox
+from leadflow_dev.sandbox.process import RunningSandbox
 
 AS_OF = "2026-06-30T23:00:00Z"
 
@@ -130,29 +128,6 @@ def test_worker_killed_mid_load_then_rerun(night_on: RunningSandbox, built_night
     _no_duplicate_versions(paths().warehouse.work)
 
 
-def _bad_fixture(source: Path, target: Path) -> dict[str, str]:
-    shutil.copytree(source, target)
-    leads = target / "salesforce" / "Lead.jsonl"
-    template = json.loads(leads.read_text(encoding="utf-8").splitlines()[0])
-    bad = {
-        "00Qbad000000000001": ({"MQL_Date__c": "31/02/2026 25:00"}, "MQL_Date__c: unparseable datetime"),
-        "00Qbad000000000002": ({"NumberOfEmployees": "fifty"}, "NumberOfEmployees: expected integer"),
-        "00Qbad000000000003": ({"Company": "x" * (MAX_TEXT + 1)}, "Company: oversized text"),
-        None: ({"LastName": "No Id"}, "missing Id"),
-    }
-    with leads.open("a", encoding="utf-8") as handle:
-        for lead_id, (change, _) in bad.items():
-            handle.write(json.dumps({**template, "Id": lead_id, **change}) + "\n")
-        handle.write(json.dumps({**template, "Id": "00Qbad000000000004", "Status": "Working - Contacted"}) + "\n")
-    history = target / "salesforce" / "LeadHistory.jsonl"
-    first = history.read_text(encoding="utf-8").splitlines()[0]
-    with history.open("a", encoding="utf-8") as handle:
-        handle.write(first + "\n")
-    reasons = {str(k) if k else None: reason for k, (_, reason) in bad.items()}
-    reasons[json.loads(first)["Id"]] = "duplicate Id within one page"
-    return reasons
-
-
 class _Recorder(logging.Handler):
     """Keeps the records of one logger (Airflow reconfigures the root logger that caplog uses)."""
 
@@ -162,56 +137,6 @@ class _Recorder(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
-
-
-@pytest.mark.night
-@pytest.mark.parametrize("path", ["rest", "bulk"])
-def test_bad_records_are_quarantined_and_everything_else_loads(
-    path: str,
-    generated_fixture: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    fixture = tmp_path / "bad"
-    expected = _bad_fixture(generated_fixture, fixture)
-    warehouse = tmp_path / "bad.duckdb"
-    with running_sandbox(fixture, tmp_path / "tls", page_size=10000) as sandbox:
-        use_sandbox(monkeypatch, sandbox, warehouse)
-        if path == "bulk":
-            monkeypatch.setenv("AIRFLOW_CONN_SALESFORCE_DEFAULT", sandbox.airflow_connection(bulk_threshold=0))
-        warnings = _Recorder(logging.WARNING)
-        logging.getLogger("leadflow.nightly").addHandler(warnings)
-        try:
-            summary = json.loads(run_night(AS_OF).read_text())
-        finally:
-            logging.getLogger("leadflow.nightly").removeHandler(warnings)
-    # people see it: a WARNING per object, the run summary, names and reasons
-    warned = " ".join(record.getMessage() for record in warnings.records)
-    assert "Lead: 4 of" in warned and "LeadHistory: 1 of" in warned and "unparseable datetime" in warned
-    assert summary["quarantined"] == {"Lead": 4, "LeadHistory": 1}
-    assert {e["record_id"] for e in summary["quarantined_examples"]} == set(expected)
-    with duckdb.connect(str(paths().warehouse.work), read_only=True) as con:
-        quarantined = con.execute("select record_id, reason, payload, run_id from raw_meta.quarantine").fetchall()
-        loaded = {r for (r,) in con.execute("select record_id from raw_salesforce.lead").fetchall()}
-        loads = dict(con.execute("select object, quarantined from raw_meta.loads").fetchall())
-    assert len(quarantined) == len(expected)
-    for record_id, reason, payload, run_id in quarantined:
-        assert reason.startswith(expected[record_id]), (record_id, reason)
-        assert json.loads(payload) and run_id == "test"
-    assert loads["Lead"] == 4 and loads["LeadHistory"] == 1
-    assert "00Qbad000000000004" in loaded and not any(k in loaded for k in expected if k and k.startswith("00Qbad"))
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        status = con.execute("select status from marts.fct_lead_lifecycle where lead_id = '00Qbad000000000004'")
-        assert status.fetchall() == [("Working - Contacted",)]
-
-
-def test_validator_flags_invalid_utf8_and_wrong_types() -> None:
-    types = {"Id": "id", "Name": "string", "IsActive": "boolean", "Amount": "currency"}
-    assert problem({"Id": "1", "Name": "ok\udc80"}, types, "Id", None) == "Name: invalid UTF-8"
-    assert problem({"Id": "1", "IsActive": "yes"}, types, "Id", None).startswith("IsActive: expected boolean")
-    assert problem({"Id": "1", "Amount": "12,50"}, types, "Id", None).startswith("Amount: expected number")
-    assert problem({"Id": "1", "Name": "Zoë 🚀 'quoted' \"x\" DROP TABLE"}, types, "Id", None) is None
 
 
 @pytest.mark.night

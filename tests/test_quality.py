@@ -113,7 +113,8 @@ def test_hygiene_failures_publish_and_alert(warehouse: Path, channels, sandbox: 
                                         and status = 'fail'""").fetchall()
         )
     assert failing, "the generated fixture has findings"
-    assert nightly.alert_on_findings(quality, "test") == ["slack", "email"]
+    summary = json.loads(nightly.report(parse_instant(AS_OF), "test", True, quality, {}).read_text())
+    assert summary["alerts"] == {"slack": "delivered", "email": "delivered"}
     text = webhook[-1]["text"]
     body = (
         mailbox.messages[-1].get_payload(decode=True).decode()
@@ -152,22 +153,39 @@ def test_integrity_failure_keeps_yesterday_published_and_alerts(night_copy: Path
     assert "audit failed" in webhook[-1]["text"] and "raw_reconciliation" in webhook[-1]["text"]
 
 
-def test_a_blocked_night_says_which_records_failed_and_that_their_parent_was_quarantined(night_copy: Path) -> None:
+def test_orphans_block_the_night_unless_their_parent_was_quarantined(night_copy: Path, channels) -> None:
+    """History whose lead is missing from the night blocks publishing, and the failed night's
+    summary and alert name the check and the records; once the lead's absence is explained by
+    its quarantine, the night publishes and its summary names the orphans."""
+    webhook, _ = channels
     work = paths().warehouse.work
-    with duckdb.connect(str(work)) as con:  # a lead quarantined at extraction: never loaded, its history is
+    with duckdb.connect(str(work)) as con:
         lead_id, histories = con.execute("""select lead_id, list(lead_history_id order by lead_history_id)
                                             from staging.stg_salesforce__lead_history
                                             group by lead_id order by count(*) desc limit 1""").fetchall()[0]
         con.execute("delete from raw_salesforce.lead where record_id = ?", [lead_id])
         con.execute("delete from staging.stg_salesforce__leads where lead_id = ?", [lead_id])
-        con.execute(
-            "insert into raw_meta.quarantine values ('Lead', ?, 'missing SystemModstamp', '{}', 'x', now())", [lead_id]
-        )
     with pytest.raises(nightly.IntegrityError) as failure:
         nightly.audit()
-    message = str(failure.value)
-    assert f"lead history -> lead: {len(histories)} failing; {len(histories)} of them because their parent" in message
-    assert all(history in message for history in histories[:10])
+    assert f"lead history -> lead: {len(histories)} failing; e.g." in str(failure.value)
+    summary = json.loads(
+        nightly.report(parse_instant(AS_OF), "blocked", True, None, None, "IntegrityError").read_text()
+    )
+    assert summary["status"] == "not published" and summary["alerts"] == {"slack": "delivered", "email": "delivered"}
+    check = next(c for c in summary["failing_checks"] if c["check_name"] == "lead history -> lead")
+    assert check["blocking"] == len(histories) and all(h in check["sample_record_ids"] for h in histories[:10])
+    assert "not published" in webhook[-1]["text"] and histories[0] in webhook[-1]["text"]
+
+    with duckdb.connect(str(work)) as con:
+        con.execute(
+            "insert into raw_meta.quarantine values ('Lead', ?, 'missing SystemModstamp', '{}', 'x', now(), null)",
+            [lead_id],
+        )
+    quality = nightly.audit()
+    summary = json.loads(nightly.report(parse_instant(AS_OF), "x", True, quality, nightly.publish()).read_text())
+    assert summary["status"] == "published"
+    (warning,) = summary["integrity_warnings"]
+    assert warning["failing_with_quarantined_parent"] == len(histories) and warning["blocking"] == 0
 
 
 def test_data_docs_never_render_record_values(night_copy: Path, tmp_path: Path) -> None:
@@ -296,14 +314,13 @@ def test_a_new_control_is_one_registry_row_and_one_flag_column(
         handle.write(
             "segment_unknown,Lead with no company size,fct_lead_lifecycle,lead_id,,is_segment_unknown,0.0,warn,revops\n"
         )
-    init_context(home / "expectations", registry)
+    init_context(home / "expectations", registry, paths().dbt_manifest)  # relations as the checkout builds them
     monkeypatch.setenv("LEADFLOW_HOME", str(home))
 
     nightly.build_models()
     quality = nightly.audit()
     rows = nightly.publish()
-    summary = json.loads(nightly.write_run_summary(parse_instant(AS_OF), "new-control", quality, rows).read_text())
-    nightly.alert_on_findings(quality, "new-control")
+    summary = json.loads(nightly.report(parse_instant(AS_OF), "new-control", True, quality, rows).read_text())
 
     with duckdb.connect(str(night_copy), read_only=True) as con:
         failing, population = con.execute("""select failing_rows, population from marts.mart_data_quality

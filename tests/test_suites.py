@@ -20,5 +20,5 @@ def _files(root: Path) -> dict[str, bytes]:
 def test_make_suites_rewrites_nothing_that_is_committed(tmp_path: Path) -> None:
     copy = tmp_path / "expectations"
     shutil.copytree(PROJECT_ROOT / "expectations", copy, ignore=shutil.ignore_patterns("uncommitted"))
-    init_context(copy, paths().control_registry)
+    init_context(copy, paths().control_registry, paths().dbt_manifest)
     assert _files(copy) == _files(PROJECT_ROOT / "expectations")

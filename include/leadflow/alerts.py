@@ -33,17 +33,18 @@ def _connection(conn_id: str) -> Any | None:
         return None
 
 
-def send(subject: str, text: str) -> list[str]:
-    """Deliver one message to every configured channel; return the channels that took it."""
-    delivered = []
+def send(subject: str, text: str) -> dict[str, str]:
+    """Deliver one message to every configured channel: per channel, "delivered" or why not."""
+    outcome: dict[str, str] = {}
     if _connection(SLACK_CONN_ID) is not None:
         from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
 
         try:
             SlackWebhookHook(slack_webhook_conn_id=SLACK_CONN_ID).send(text=f"*{subject}*\n{text}")
-            delivered.append("slack")
-        except Exception:
+            outcome["slack"] = "delivered"
+        except Exception as error:
             log.exception("Slack alert not delivered")
+            outcome["slack"] = f"not delivered: {type(error).__name__}"
     smtp = _connection(SMTP_CONN_ID)
     if smtp is not None:
         from airflow.providers.smtp.hooks.smtp import SmtpHook
@@ -57,10 +58,11 @@ def send(subject: str, text: str) -> list[str]:
                     from_email=extra.get("from_email", "leadflow@localhost"),
                     html_content=f"<pre>{html.escape(text)}</pre>",
                 )
-            delivered.append("email")
-        except Exception:
+            outcome["email"] = "delivered"
+        except Exception as error:
             log.exception("E-mail alert not delivered")
-    return delivered
+            outcome["email"] = f"not delivered: {type(error).__name__}"
+    return outcome
 
 
 def quality_message(
@@ -92,7 +94,10 @@ def quality_message(
         )
     if quarantined:
         counts = ", ".join(f"{name} {count}" for name, count in quarantined.items())
-        lines.append(f"Records quarantined tonight (not loaded): {counts}; the run summary names them.")
+        lines.append(
+            f"Records quarantined tonight (whole, or fields nulled or truncated): {counts};"
+            " the run summary names them and why."
+        )
     if data_docs:
         lines.append(f"Data docs: {data_docs}")
     subject = f"Leadflow data quality: {len(failing)} controls failing"

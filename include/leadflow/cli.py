@@ -11,7 +11,7 @@ def _quality_init(args: argparse.Namespace) -> int:
     from leadflow.settings import paths
 
     where = paths()
-    init_context(where.expectations, where.control_registry)
+    init_context(where.expectations, where.control_registry, where.dbt_manifest)
     return 0
 
 

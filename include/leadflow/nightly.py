@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import subprocess
@@ -15,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from leadflow import alerts, connections
+from leadflow import connections, run_summary
 from leadflow.extract import jobs
 from leadflow.extract.marketo import MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
@@ -39,29 +38,24 @@ class BuildError(RuntimeError):
     """``dbt build`` failed: a model or a test did not pass."""
 
 
+class NotPublished(RuntimeError):
+    """The night ended without publishing (its summary and alert say why)."""
+
+
 def _report_load(object_name: str, result: PageResult, run_id: str) -> None:
-    """The object's load in the log: a WARNING with examples when records were quarantined."""
+    """The object's load in the log: a WARNING with examples when anything was quarantined."""
     log.info("%s: %s", object_name, result)
-    if result.quarantined:
-        examples = quarantined(run_id, object_name, limit=3)
+    if result.quarantined or result.partly_quarantined:
+        examples = run_summary.quarantined(run_id, object_name, limit=3)
         log.warning(
-            "%s: %d of %d records received were quarantined, e.g. %s (all in raw_meta.quarantine)",
+            "%s: of %d records received, %d quarantined whole and %d loaded with fields nulled or truncated;"
+            " e.g. %s (all in raw_meta.quarantine)",
             object_name,
-            result.quarantined,
             result.received,
+            result.quarantined,
+            result.partly_quarantined,
             "; ".join(f"{row['record_id']}: {row['reason']}" for row in examples),
         )
-
-
-def quarantined(run_id: str, object_name: str | None = None, limit: int = 5) -> list[dict[str, Any]]:
-    """Records quarantined by night ``run_id`` (of one object, or all): id, object and reason."""
-    where_object = f"and object = '{object_name}'" if object_name else ""
-    frame = paths().warehouse.read_frame(
-        f"""select object, record_id, reason from raw_meta.quarantine
-            where run_id = '{run_id.replace("'", "''")}' {where_object}
-            order by object, record_id limit {int(limit)}"""
-    )
-    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 def _writing(step: str, run_id: str | None = None) -> AbstractContextManager[None]:
@@ -166,31 +160,14 @@ def release_writer(context: Any, result: Any = None) -> None:
 def audit() -> dict[str, Any]:
     """Validate the work warehouse; raise IntegrityError when publishing must not happen."""
     where = paths()
-    report = validate(where.warehouse, where.expectations, where.control_registry)
-    summary = report.to_dict()
+    report = validate(where.warehouse, where.expectations, where.control_registry, where.dbt_manifest)
     if report.blocking:
         names = ", ".join(
             f"{f.suite}:{f.expectation}:{f.column or f.control_name or ''} {f.sample_ids}" for f in report.blocking
         )
-        raise IntegrityError(f"not publishing: {names}{_failing_checks(where.warehouse)}")
-    return summary
-
-
-def _failing_checks(warehouse: Any) -> str:
-    """The failing integrity checks in words: counts, up to ten record ids, and how many failed
-    because their parent record was quarantined at extraction."""
-    failing = warehouse.read_frame("select * from audit.audit_pipeline_integrity where failing > 0 order by check_name")
-    lines = []
-    for row in failing.itertuples():
-        cause = (
-            f"; {row.failing_with_quarantined_parent} of them because their parent was quarantined at extraction"
-            " (raw_meta.quarantine says why)"
-            if row.failing_with_quarantined_parent
-            else ""
-        )
-        sample = f"; e.g. {row.sample_record_ids}" if row.sample_record_ids else ""
-        lines.append(f"\n- {row.check_name}: {row.failing} failing{cause}{sample}")
-    return "".join(lines)
+        checks = run_summary.describe_checks(run_summary.failing_checks())
+        raise IntegrityError(f"not publishing: {names}" + (f"\n{checks}" if checks else ""))
+    return report.to_dict()
 
 
 def publish(run_id: str | None = None) -> dict[str, int]:
@@ -203,86 +180,57 @@ def publish(run_id: str | None = None) -> dict[str, int]:
     return rows
 
 
-def write_run_summary(as_of: datetime, run_id: str, quality: dict[str, Any], rows: dict[str, int]) -> Path:
-    """The run's summary for people: rows per mart, failing controls, where things are."""
-    where = paths()
-    controls = where.warehouse.read_frame(
-        """select control_name, failing_rows, population, failing_rate, threshold, severity, status,
-                  sample_record_ids
-           from marts.mart_data_quality
-           where run_as_of = (select max(run_as_of) from marts.mart_data_quality)
-           order by control_name""",
-        published=True,
-    )
-    summary = {
-        "run_id": run_id,
-        "as_of": as_of.isoformat(),
-        "warehouse": str(where.warehouse.published),
-        "work_warehouse": str(where.warehouse.work),
-        "rows": rows,
-        "failing_controls": controls[controls.status == "fail"].to_dict(orient="records"),
-        "controls": controls.to_dict(orient="records"),
-        "data_docs": quality.get("data_docs"),
-        "gx_failures": [f for f in quality.get("findings", []) if not f["success"]],
-        "quarantined": _quarantine_counts(run_id),
-        "quarantined_examples": quarantined(run_id, limit=10),
-    }
-    path = summary_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(summary, indent=2, default=str))
-    return path
+def report(
+    as_of: datetime,
+    run_id: str,
+    new: bool | None,
+    quality: dict[str, Any] | None,
+    rows: dict[str, int] | None,
+    error: str | None = None,
+) -> Path:
+    """The night's summary and alert, whatever happened: published (``quality`` and ``rows``),
+    skipped because nothing was new (``new`` False: the published summary stands), or not
+    published (a step failed; ``error`` says which when it is known)."""
+    if new is False:
+        return run_summary.summary_path()
+    if quality is not None and rows is not None:
+        return run_summary.published(as_of, run_id, quality, rows)
+    return run_summary.not_published(as_of, run_id, error)
 
 
-def _quarantine_counts(run_id: str) -> dict[str, int]:
-    """Records quarantined tonight, per object (only objects that had any)."""
-    frame = paths().warehouse.read_frame(
-        f"""select object, sum(quarantined) as quarantined from raw_meta.loads
-            where run_id = '{run_id.replace("'", "''")}' group by object having sum(quarantined) > 0 order by object"""
-    )
-    return {row.object: int(row.quarantined) for row in frame.itertuples()}
-
-
-def summary_path() -> Path:
-    """The summary of the last published night (a skipped re-run leaves it as it is)."""
-    return paths().reports / "last_run.json"
-
-
-def alert_on_findings(quality: dict[str, Any], run_id: str) -> list[str]:
-    """One message per run naming the failing hygiene controls (published, so people act on them)
-    and the records quarantined tonight."""
-    history = paths().warehouse.read_frame(
-        """with runs as (
-               select distinct run_as_of from marts.mart_data_quality order by run_as_of desc limit 2
-           )
-           select q.run_as_of, q.control_name, q.owner, q.failing_rows, q.population, q.failing_rate,
-                  q.threshold, q.severity, q.status, q.sample_record_ids
-           from marts.mart_data_quality as q
-           inner join runs using (run_as_of)
-           order by q.control_name, q.run_as_of desc""",
-        published=True,
-    )
-    message = alerts.quality_message(history, quality.get("data_docs"), _quarantine_counts(run_id))
-    return alerts.send(*message) if message else []
+def close_night(
+    as_of: datetime, run_id: str, new: bool | None, quality: dict[str, Any] | None, rows: dict[str, int] | None
+) -> str:
+    """The DAG's last task: :func:`report`, then fail when the night was not published (a DAG
+    run's state is its last task's)."""
+    path = report(as_of, run_id, new, quality, rows)
+    if new is not False and (quality is None or rows is None):
+        raise NotPublished(f"night {run_id} was not published: {path} says why")
+    return str(path)
 
 
 def run(as_of: datetime, run_id: str, phase: Callable[[str], AbstractContextManager] = lambda _: nullcontext()) -> Path:
     """The whole night without Airflow, task by task in the DAG's order; the run summary's path.
-    ``phase(name)`` is entered around each phase (``make bench`` times them with it)."""
-    with phase("extract"):
-        open_night(as_of, run_id)
-        for obj in SALESFORCE_OBJECTS:
-            extract_salesforce(obj.name, as_of, run_id)
-        for obj in MARKETO_OBJECTS:
-            extract_marketo(obj.name, as_of, run_id)
-    if not anything_new():
-        return summary_path()
-    with phase("transform"):
-        build_models(run_id)
-    with phase("audit"):
-        quality = audit()
-    with phase("publish"):
-        rows = publish(run_id)
+    ``phase(name)`` is entered around each phase (``make bench`` times them with it). A failed
+    night writes its summary and alerts before the error propagates."""
+    new, quality, rows = None, None, None
+    try:
+        with phase("extract"):
+            open_night(as_of, run_id)
+            for obj in SALESFORCE_OBJECTS:
+                extract_salesforce(obj.name, as_of, run_id)
+            for obj in MARKETO_OBJECTS:
+                extract_marketo(obj.name, as_of, run_id)
+        new = anything_new()
+        if new:
+            with phase("transform"):
+                build_models(run_id)
+            with phase("audit"):
+                quality = audit()
+            with phase("publish"):
+                rows = publish(run_id)
+    except Exception as error:
+        report(as_of, run_id, new, None, None, f"{type(error).__name__}: {error}")
+        raise
     with phase("report"):
-        summary = write_run_summary(as_of, run_id, quality, rows)
-        alert_on_findings(quality, run_id)
-    return summary
+        return report(as_of, run_id, new, quality, rows)

@@ -15,7 +15,9 @@ as the page it covers, so a watermark never runs ahead of committed data.
 ``raw_meta.night`` holds the one night being built (run id, as-of): dbt reads the as-of from it.
 ``raw_meta.published`` says which night the published marts are (as-of, project fingerprint), so
 a night that would rebuild them unchanged can be skipped.
-``raw_meta.quarantine`` keeps every record that could not be loaded, with the reason.
+``raw_meta.quarantine`` keeps what could not be loaded as received, with the reason: a record
+without a usable key or stamp (``field`` null, the record as received), or one field's value that
+was nulled or truncated in a record that loaded (``field`` named, the value as received).
 Staging models read the JSON payload, so a field added at the source lands without a code change.
 
 The same layer is written to DuckDB or PostgreSQL: each implementation of the warehouse seam
@@ -55,16 +57,20 @@ META_DDL = [
         reason varchar,
         payload varchar,
         run_id varchar,
-        quarantined_at timestamp
+        quarantined_at timestamp,
+        field varchar
     )""",
+    "alter table raw_meta.quarantine add column if not exists field varchar",
     """create table if not exists raw_meta.loads (
         object varchar,
         run_id varchar,
         received integer,
         loaded integer,
         quarantined integer,
-        loaded_at timestamp
+        loaded_at timestamp,
+        partly_quarantined integer
     )""",
+    "alter table raw_meta.loads add column if not exists partly_quarantined integer",
     """create table if not exists raw_meta.night (
         run_id varchar,
         as_of timestamp,
@@ -85,6 +91,8 @@ META_DDL = [
     )""",
 ]
 
+QUARANTINE_COLUMNS = "object, record_id, reason, payload, run_id, quarantined_at, field"
+
 Version = tuple[str, str, dict[str, Any]]  # record_id, record_version, record
 
 
@@ -102,21 +110,29 @@ def utcnow() -> datetime:
 
 @dataclass(frozen=True)
 class Rejected:
+    """A quarantine row: a whole record (``field`` None) or one field of a record that loaded."""
+
     record_id: str | None
     reason: str
-    payload: str
+    payload: str  # JSON: the record, or the field's value, as received
+    field: str | None = None
 
 
 @dataclass
 class PageResult:
+    """Records received; versions newly stored; records quarantined whole; records stored with
+    one or more fields quarantined (nulled or truncated)."""
+
     received: int = 0
     loaded: int = 0
     quarantined: int = 0
+    partly_quarantined: int = 0
 
     def add(self, other: PageResult) -> None:
         self.received += other.received
         self.loaded += other.loaded
         self.quarantined += other.quarantined
+        self.partly_quarantined += other.partly_quarantined
 
 
 class RawStore(ABC):
@@ -216,18 +232,21 @@ class RawStore(ABC):
         run_id: str,
         watermark: str | None,
     ) -> PageResult:
-        """Insert (record_id, record_version, record) triples not already stored, quarantine the
-        rejected ones and move the watermark: all in one transaction."""
+        """Insert (record_id, record_version, record) triples not already stored, write the
+        quarantine rows (whole records not in ``records``, fields of records in it) and move the
+        watermark: all in one transaction."""
         now = utcnow()
         versions, bad = list(records), list(rejected)
-        result = PageResult(received=len(versions) + len(bad), quarantined=len(bad))
+        whole = sum(1 for item in bad if item.field is None)
+        partly = len({item.record_id for item in bad if item.field is not None})
+        result = PageResult(received=len(versions) + whole, quarantined=whole, partly_quarantined=partly)
         with self._transaction():
             if versions:
                 result.loaded = self._insert_new_versions(obj, versions, run_id, now)
             for item in bad:
                 self._execute(
-                    "insert into raw_meta.quarantine values (?, ?, ?, ?, ?, ?)",
-                    [obj.name, item.record_id, item.reason, item.payload, run_id, now],
+                    f"insert into raw_meta.quarantine ({QUARANTINE_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?)",
+                    [obj.name, item.record_id, item.reason, item.payload, run_id, now, item.field],
                 )
             if watermark is not None:
                 self._set_watermark(obj, watermark, run_id, now)
@@ -257,16 +276,21 @@ class RawStore(ABC):
         handed to :meth:`write_page`; a store on DuckDB does it all inside the warehouse."""
         with duckdb.connect(config=duckdb_config()) as con:
             rows = con.execute(checked_chunk(con, obj, chunk, types, nulls)).fetchall()
-        good = [(rid, version, json.loads(payload)) for rid, version, stamp_at, reason, payload in rows if not reason]
-        bad = [Rejected(rid, reason, payload) for rid, version, stamp_at, reason, payload in rows if reason]
+        good = [(rid, version, json.loads(payload)) for rid, version, _, reason, payload, _ in rows if not reason]
+        bad = [Rejected(rid, reason, payload) for rid, _, _, reason, payload, _ in rows if reason]
+        bad += [
+            Rejected(rid, p["reason"], json.dumps(p["received"]), p["field"])
+            for rid, *_, problems in rows
+            for p in problems
+        ]
         latest = max((r for r in rows if not r[3] and r[2] is not None), key=lambda r: r[2], default=None)
         watermark = later_watermark(watermark, latest[1] if latest else None, latest[2] if latest else None)
         return self.write_page(obj, good, bad, run_id, watermark), watermark
 
     def record_load(self, obj: SourceObject, run_id: str, result: PageResult) -> None:
         self._execute(
-            "insert into raw_meta.loads values (?, ?, ?, ?, ?, ?)",
-            [obj.name, run_id, result.received, result.loaded, result.quarantined, utcnow()],
+            "insert into raw_meta.loads values (?, ?, ?, ?, ?, ?, ?)",
+            [obj.name, run_id, result.received, result.loaded, result.quarantined, utcnow(), result.partly_quarantined],
         )
 
     def record_schema_change(self, obj: SourceObject, field: str, change: str, run_id: str) -> None:

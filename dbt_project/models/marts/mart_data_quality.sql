@@ -16,6 +16,7 @@
 -- depends_on: {{ ref('fct_lead_lifecycle') }}
 -- depends_on: {{ ref('fct_lead_sla') }}
 -- depends_on: {{ ref('fct_opportunities') }}
+-- depends_on: {{ ref('audit_extracted_records') }}
 
 {%- set controls = registered_controls() %}
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from leadflow.extract.marketo import MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
-from leadflow.extract.validate import problem
+from leadflow.extract.validate import check
 from leadflow.raw import PageResult, RawStore, Rejected
 from leadflow.sources import SourceObject
 from leadflow.timefmt import parse_instant, salesforce_format
@@ -35,26 +35,27 @@ log = logging.getLogger(__name__)
 def _split(
     records: Iterable[dict[str, Any]], types: dict[str, str], obj: SourceObject, version_of: Any
 ) -> tuple[list[tuple[str, str, dict[str, Any]]], list[Rejected]]:
-    """Separate loadable records from those to quarantine (bad values, duplicate ids in a page)."""
+    """Records as they load, and the quarantine rows: records without a usable key or stamp or
+    repeating a key within the page (whole), and the fields nulled or truncated in the others."""
     good: list[tuple[str, str, dict[str, Any]]] = []
     bad: list[Rejected] = []
     seen: set[str] = set()
     for record in records:
-        reason = problem(record, types, obj.key, obj.stamp or None)
+        checked = check(record, types, obj.key, obj.stamp or None)
         record_id = record.get(obj.key)
+        reason = checked.reason
         if reason is None and str(record_id) in seen:
             reason = f"duplicate {obj.key} within one page"
         if reason is not None:
-            bad.append(
-                Rejected(
-                    None if record_id is None else str(record_id),
-                    reason,
-                    json.dumps(record, ensure_ascii=False, default=str),
-                )
-            )
+            received = json.dumps(record, ensure_ascii=False, default=str)
+            bad.append(Rejected(None if record_id is None else str(record_id), reason, received))
             continue
         seen.add(str(record_id))
-        good.append((str(record_id), version_of(record), record))
+        good.append((str(record_id), version_of(checked.record), checked.record))
+        bad += [
+            Rejected(str(record_id), p.reason, json.dumps(p.received, ensure_ascii=False, default=str), p.field)
+            for p in checked.problems
+        ]
     return good, bad
 
 

@@ -1,15 +1,19 @@
 """Checks received records against their object's described field types.
 
-A record that fails goes to quarantine with the reason; the night goes on. Values outside a
+Quarantine is per field: a value that breaks its type is nulled (text longer than Salesforce's
+longest text area is truncated) and recorded with its reason and the value as received; the rest
+of the record loads. Only a record without a usable key or version stamp (or a second copy of a
+key within one page) is quarantined whole. The night goes on either way. Values outside a
 picklist are *not* failures: they are data, and the marts show them.
 
-The rules are written once per type and rendered twice: :func:`problem` checks one record in
+The rules are written once per type and rendered twice: :func:`check` checks one record in
 Python (REST pages, small), :func:`checked_chunk_sql` checks a whole CSV chunk in DuckDB SQL
-(Bulk API 2.0 results and bulk exports, large) and renders each good record as raw's JSON payload.
+(Bulk API 2.0 results and bulk exports, large) and renders each record as raw's JSON payload.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -24,21 +28,44 @@ _NUMBER = {"double", "currency", "percent", "float"}
 _BOOLEAN = {"boolean"}
 
 
-def problem(record: dict[str, Any], types: dict[str, str], key: str, stamp: str | None) -> str | None:
-    """The reason ``record`` cannot be loaded, or None when it is fine."""
+@dataclass(frozen=True)
+class FieldProblem:
+    """One value that did not load as received: nulled, or truncated when it was oversized text."""
+
+    field: str
+    reason: str
+    received: Any
+
+
+@dataclass
+class Checked:
+    """A record as it loads (``record``), or why it cannot load at all (``reason``)."""
+
+    record: dict[str, Any]
+    reason: str | None = None
+    problems: list[FieldProblem] = field(default_factory=list)
+
+
+def check(record: dict[str, Any], types: dict[str, str], key: str, stamp: str | None) -> Checked:
+    """``record`` checked field by field: bad values nulled (oversized text truncated) and named."""
     record_id = record.get(key)
     if record_id is None or (isinstance(record_id, str) and not record_id.strip()):
-        return f"missing {key}"
+        return Checked(record, f"missing {key}")
     if stamp and record.get(stamp) is None:
-        return f"missing {stamp}"
+        return Checked(record, f"missing {stamp}")
+    if stamp and (reason := _check(record[stamp], types.get(stamp, "datetime").lower())):
+        return Checked(record, f"{stamp}: {reason}")
+    loaded, problems = dict(record), []
     for name, value in record.items():
         if value is None:
             continue
-        kind = types.get(name, "string")
-        reason = _check(value, kind.lower())
-        if reason:
-            return f"{name}: {reason}"
-    return None
+        reason = _check(value, types.get(name, "string").lower())
+        if reason is None:
+            continue
+        oversized = reason.startswith("oversized")
+        loaded[name] = value[:MAX_TEXT] if oversized else None
+        problems.append(FieldProblem(name, f"{name}: {reason}; {'truncated' if oversized else 'nulled'}", value))
+    return Checked(loaded, None, problems)
 
 
 def _check(value: Any, kind: str) -> str | None:
@@ -61,12 +88,12 @@ def _check(value: Any, kind: str) -> str | None:
     if kind in _BOOLEAN:
         return None if isinstance(value, bool) else f"expected boolean, got {value!r:.40}"
     if isinstance(value, str):
-        if len(value) > MAX_TEXT:
-            return f"oversized text ({len(value)} characters)"
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             return "invalid UTF-8"
+        if len(value) > MAX_TEXT:
+            return f"oversized text ({len(value)} characters)"
     return None
 
 
@@ -95,40 +122,53 @@ def _sql_value(name: str, nulls: tuple[str, ...]) -> str:
 
 
 def _sql_field(name: str, kind: str, nulls: tuple[str, ...]) -> tuple[str, str]:
-    """(typed value, reason when the value breaks its type) of one text column of a chunk."""
+    """(value as loaded, reason when the value as received breaks its type) of one text column of
+    a chunk: a value that breaks its type loads as null, oversized text truncated."""
     v = _sql_value(name, nulls)
     for kinds, typed, broken, reason in _SQL_RULES:
         if kind in kinds:
-            why = f"{_sql_literal(f'{name}: {reason} ' + chr(39))} || left({v}, 40) || {_sql_literal(chr(39))}"
+            quoted = f"{_sql_literal(f'{name}: {reason} ' + chr(39))} || left({v}, 40)"
+            why = f"{quoted} || {_sql_literal(chr(39) + '; nulled')}"
             bad = f"{v} is not null and {broken.format(v=v)}"
             return f"case when not ({bad}) then {typed.format(v=v)} end", f"case when {bad} then {why} end"
-    why = f"{_sql_literal(f'{name}: oversized text (')} || length({v}) || ' characters)'"
-    return v, f"case when length({v}) > {MAX_TEXT} then {why} end"
+    why = f"{_sql_literal(f'{name}: oversized text (')} || length({v}) || ' characters); truncated'"
+    return f"left({v}, {MAX_TEXT})", f"case when length({v}) > {MAX_TEXT} then {why} end"
 
 
 def checked_chunk_sql(
     relation: str, fields: list[str], types: dict[str, str], key: str, stamp: str | None, nulls: tuple[str, ...] = ("",)
 ) -> str:
-    """SQL over ``relation`` (a chunk's text columns ``fields``, in file order) giving, per record:
-    ``nulls`` are the texts that mean null (Bulk API 2.0: an empty field; Marketo's exports: also
-    ``null``). Per record: ``record_id``, ``record_version`` (the stamp as received), ``stamp_at`` (it as a timestamp),
-    ``reason`` (null when the record loads; else why it is quarantined, as :func:`problem` and a
-    repeated key within a page say) and ``payload`` (the JSON raw keeps, values typed as described;
-    for a quarantined record, the values as received)."""
-    typed, reasons = zip(*(_sql_field(name, types.get(name, "string").lower(), nulls) for name in fields), strict=True)
-    payload = ", ".join(f"{_sql_literal(name)}, {value}" for name, value in zip(fields, typed, strict=True))
+    """SQL over ``relation`` (a chunk's text columns ``fields``, in file order) checking each
+    record as :func:`check` does. ``nulls`` are the texts that mean null (Bulk API 2.0: an empty
+    field; Marketo's exports: also ``null``). Per record: ``record_id``, ``record_version`` (the
+    stamp as received), ``stamp_at`` (it as a timestamp), ``reason`` (null when the record loads;
+    else why it is quarantined whole), ``payload`` (the JSON raw keeps, values typed as described;
+    for a record quarantined whole, the values as received) and ``problems`` (the fields nulled or
+    truncated: a list of ``field``, ``reason`` and the value as ``received``)."""
+    loaded, reasons = zip(*(_sql_field(name, types.get(name, "string").lower(), nulls) for name in fields), strict=True)
+    payload = ", ".join(f"{_sql_literal(name)}, {value}" for name, value in zip(fields, loaded, strict=True))
+    problems = ", ".join(
+        f"{{'field': {_sql_literal(name)}, 'reason': {reason}, 'received': {_sql_value(name, nulls)}}}"
+        for name, reason in zip(fields, reasons, strict=True)
+        if name != stamp
+    )
     key_value = f"nullif(trim({_sql_value(key, nulls)}), '')"
     stamp_value = _sql_value(stamp, nulls) if stamp else "null"
+    stamp_at = f"try_cast(replace({stamp_value}, '+0000', '+00:00') as timestamptz)" if stamp else "null"
     checks = [f"case when {key_value} is null then {_sql_literal(f'missing {key}')} end"]
     if stamp:
         checks.append(f"case when {stamp_value} is null then {_sql_literal(f'missing {stamp}')} end")
-    checks += reasons
+        checks.append(
+            f"case when {stamp_at} is null then {_sql_literal(f'{stamp}: unparseable datetime ' + chr(39))}"
+            f" || left({stamp_value}, 40) || {_sql_literal(chr(39))} end"
+        )
     checks.append(f"case when _position > 1 then {_sql_literal(f'duplicate {key} within one page')} end")
-    stamp_at = f"try_cast(replace({stamp_value}, '+0000', '+00:00') as timestamptz)" if stamp else "null"
     received = ", ".join(f'{_sql_literal(name)}, "{name}"' for name in fields)
     return f"""
         select record_id, record_version, stamp_at, reason,
-            case when reason is null then payload else cast(json_object({received}) as varchar) end as payload
+            case when reason is null then payload else cast(json_object({received}) as varchar) end as payload,
+            case when reason is null then list_filter([{problems}], p -> p.reason is not null) else [] end
+                as problems
         from (
         select *, coalesce({", ".join(checks)}) as reason
         from (

@@ -16,6 +16,7 @@ from what this module generates (``SuitesOutOfDate``).
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,14 +132,21 @@ INTEGRITY_SUITES: tuple[SuiteSpec, ...] = (
     SuiteSpec(
         "integrity.pipeline",
         "audit.audit_pipeline_integrity",
-        (_check("ExpectColumnValuesToBeBetween", column="failing", min_value=0, max_value=0),),
+        (_check("ExpectColumnValuesToBeBetween", column="blocking", min_value=0, max_value=0),),
         id_column="check_name",
     ),
 )
 
 
-def hygiene_suites(controls: list[Control]) -> tuple[SuiteSpec, ...]:
-    """One suite per model named in the registry, one expectation per control, in registry order."""
+def model_relations(manifest: Path) -> dict[str, str]:
+    """Each dbt model's relation as built (``schema.alias``), from the project's manifest."""
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
+    return {n["name"]: f"{n['schema']}.{n['alias'] or n['name']}" for n in nodes if n["resource_type"] == "model"}
+
+
+def hygiene_suites(controls: list[Control], relations: dict[str, str]) -> tuple[SuiteSpec, ...]:
+    """One suite per model named in the registry, one expectation per control, in registry order;
+    each reads its model's relation in ``relations`` (:func:`model_relations`)."""
     suites: dict[str, SuiteSpec] = {}
     for control in controls:
         kwargs: dict[str, Any] = {
@@ -150,7 +158,10 @@ def hygiene_suites(controls: list[Control]) -> tuple[SuiteSpec, ...]:
             kwargs |= {"row_condition": f"{control.population_flag} == True", "condition_parser": "pandas"}
         expectation = ("ExpectColumnValuesToNotBeInSet", kwargs, {"control_name": control.control_name})
         spec = suites.get(control.model) or SuiteSpec(
-            f"hygiene.{control.model}", f"marts.{control.model}", (), id_column=control.record_id
+            f"hygiene.{control.model}",
+            relations[control.model],
+            (),
+            id_column=control.record_id,
         )
         suites[control.model] = SuiteSpec(
             spec.name,
@@ -162,8 +173,10 @@ def hygiene_suites(controls: list[Control]) -> tuple[SuiteSpec, ...]:
     return tuple(suites.values())
 
 
-def all_suites(registry: Path) -> tuple[SuiteSpec, ...]:
-    return INTEGRITY_SUITES + hygiene_suites(read_registry(registry))
+def all_suites(registry: Path, manifest: Path) -> tuple[SuiteSpec, ...]:
+    """The integrity suites and those the registry generates (their models' relations are read
+    from the dbt manifest)."""
+    return INTEGRITY_SUITES + hygiene_suites(read_registry(registry), model_relations(manifest))
 
 
 def validation_name(suite: SuiteSpec) -> str:
@@ -203,7 +216,7 @@ def check_committed(context: Any, suites: tuple[SuiteSpec, ...]) -> None:
         )
 
 
-def init_context(project_root: Path, registry: Path) -> None:
+def init_context(project_root: Path, registry: Path, manifest: Path) -> None:
     """Write the data source, suites and validation definitions into the GX file context,
     keeping the id of everything that did not change, and removing suites no longer generated."""
     import great_expectations as gx
@@ -214,7 +227,7 @@ def init_context(project_root: Path, registry: Path) -> None:
         datasource = context.data_sources.get(DATASOURCE)
     except (KeyError, ValueError):
         datasource = context.data_sources.add_pandas(DATASOURCE)
-    suites = all_suites(registry)
+    suites = all_suites(registry, manifest)
     for spec in suites:
         try:
             asset = datasource.get_asset(spec.table)

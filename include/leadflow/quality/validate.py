@@ -82,7 +82,7 @@ def _without_record_values(store: Any, key: Any) -> None:
     store.set(key, result)
 
 
-def validate(warehouse: Warehouse, project_root: Path, registry: Path) -> QualityReport:
+def validate(warehouse: Warehouse, project_root: Path, registry: Path, manifest: Path) -> QualityReport:
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
@@ -91,7 +91,7 @@ def validate(warehouse: Warehouse, project_root: Path, registry: Path) -> Qualit
     controls = warehouse.read_frame("select control_name, threshold, severity from policy.data_quality_controls")
     policy = {row.control_name: (float(row.threshold), str(row.severity)) for row in controls.itertuples()}
     parameters = {f"{name}_mostly": max(0.0, min(1.0, 1.0 - threshold)) for name, (threshold, _) in policy.items()}
-    suites = all_suites(registry)
+    suites = all_suites(registry, manifest)
     check_committed(context, suites)
     findings: list[Finding] = []
     for spec in suites:

@@ -24,7 +24,16 @@ from typing import Any, ClassVar
 import duckdb
 import pandas as pd
 
-from leadflow.raw import PageResult, RawStore, Version, checked_chunk, later_watermark, table_for, utcnow
+from leadflow.raw import (
+    QUARANTINE_COLUMNS,
+    PageResult,
+    RawStore,
+    Version,
+    checked_chunk,
+    later_watermark,
+    table_for,
+    utcnow,
+)
 from leadflow.settings import duckdb_config
 from leadflow.sources import SourceObject
 from leadflow.warehouse import MARTS, Warehouse, WarehouseBusy, lock_wait_seconds
@@ -149,8 +158,9 @@ class DuckDBRawStore(RawStore):
         checked = checked_chunk(self.con, obj, chunk, types, nulls)
         self._execute(f"create or replace temp table chunk as {checked}")
         try:
-            received, rejected, latest, latest_at = self._execute(
-                """select count(*), count(reason), arg_max(record_version, stamp_at) filter (where reason is null),
+            received, rejected, partly, latest, latest_at = self._execute(
+                """select count(*), count(reason), count(*) filter (where len(problems) > 0),
+                          arg_max(record_version, stamp_at) filter (where reason is null),
                           max(stamp_at) filter (where reason is null)
                    from chunk"""
             )[0]
@@ -158,9 +168,12 @@ class DuckDBRawStore(RawStore):
             now = utcnow()
             with self._transaction():
                 self._execute(
-                    """insert into raw_meta.quarantine
-                       select ?, record_id, reason, payload, ?, ? from chunk where reason is not null""",
-                    [obj.name, run_id, now],
+                    f"""insert into raw_meta.quarantine ({QUARANTINE_COLUMNS})
+                        select ?, record_id, reason, payload, ?, ?, null from chunk where reason is not null
+                        union all
+                        select ?, record_id, p.reason, to_json(p.received)::varchar, ?, ?, p.field
+                        from (select record_id, unnest(problems) as p from chunk)""",
+                    [obj.name, run_id, now, obj.name, run_id, now],
                 )
                 loaded = self._execute(
                     f"""insert into {table_for(obj)}
@@ -177,7 +190,7 @@ class DuckDBRawStore(RawStore):
         finally:
             self._execute("drop table if exists chunk")
             self._execute("drop table if exists chunk_text")
-        return PageResult(received=received, loaded=loaded, quarantined=rejected), watermark
+        return PageResult(received, loaded, rejected, partly), watermark
 
     def _insert_new_versions(self, obj: SourceObject, versions: list[Version], run_id: str, now: datetime) -> int:
         frame = pd.DataFrame(
