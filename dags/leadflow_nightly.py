@@ -103,7 +103,8 @@ def leadflow_nightly() -> None:
         ),
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.WATCHER,
-            # a child process: the warehouse file is closed when dbt ends, and dies with the task
+            # a child process: the warehouse file is closed when dbt ends, and (dbt-bound) it dies
+            # with the task
             invocation_mode=InvocationMode.SUBPROCESS,
             dbt_executable_path=dbt_executable(),
             # the producer is the one writer (the pool here, the warehouse's writer lock across
@@ -119,7 +120,7 @@ def leadflow_nightly() -> None:
         operator_args={
             "append_env": True,  # the warehouse settings (and any password) stay in the environment
             "emit_datasets": False,  # the published marts are one Asset, emitted by publish
-            "env": WHERE.warehouse.dbt_env,
+            "env": WHERE.dbt_env,
             # a model task only reads the producer's outcome for its model: it writes nothing, so it
             # needs no warehouse slot, and it does not retry (a retry would run its model alone)
             "pool": "default_pool",

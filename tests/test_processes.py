@@ -11,17 +11,18 @@ from pathlib import Path
 
 import psutil
 import pytest
-from leadflow.settings import die_with_parent
+from leadflow.settings import dbt_executable
 from leadflow_dev.demo import only_demo_on_this_checkout, run_demo
+from leadflow_dev.sandbox.process import running_sandbox
 
 
-def _start_child(queue) -> None:  # a "worker" that starts a long child, as build_models starts dbt
-    child = subprocess.Popen(["sleep", "60"], preexec_fn=die_with_parent)
+def _start_child(queue) -> None:  # a "worker" that starts dbt as a night does (here dbt is a long sleep)
+    child = subprocess.Popen([dbt_executable(), "60"], env={**os.environ, "LEADFLOW_DBT": "sleep"})
     queue.put(child.pid)
     time.sleep(60)
 
 
-def test_a_child_dies_with_the_worker_that_started_it() -> None:
+def test_dbt_dies_with_the_worker_that_started_it() -> None:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     worker = context.Process(target=_start_child, args=(queue,))
@@ -50,3 +51,14 @@ def test_a_second_demo_on_one_checkout_is_refused(tmp_path: Path, capsys: pytest
     finally:
         release.set()
         first.join()
+
+
+def test_a_sandbox_that_cannot_start_says_why_and_where_its_log_is(tmp_path: Path) -> None:
+    fixtures = tmp_path / "fixtures"
+    (fixtures / "salesforce").mkdir(parents=True)
+    (fixtures / "manifest.json").write_text('{"as_of": "2026-06-30T23:00:00Z"}')
+    (fixtures / "salesforce" / "Lead.jsonl").write_text('{"Id": "00Q1", "SystemModstamp": \n')
+    with pytest.raises(RuntimeError) as failure, running_sandbox(fixtures, tmp_path / "tls"):
+        pass
+    message = str(failure.value)
+    assert str(tmp_path / "tls" / "sandbox.log") in message and "Lead.jsonl" in message

@@ -199,10 +199,11 @@ def test_data_docs_never_render_record_values(night_copy: Path, tmp_path: Path) 
             [payload],
         )
     started = time.time()
-    report = nightly.validate(paths().warehouse, paths().expectations, paths().control_registry)
+    report = nightly.validate(paths())
     segment = next(f for f in report.findings if f.column == "segment")
     assert not segment.success and len(segment.sample_ids) == 3  # people still get the ids
     site = Path(report.data_docs.removeprefix("file://")).parent
+    assert site.is_relative_to(paths().reports), "each warehouse's data docs beside its reports"
     tonight = [page for page in site.rglob("*.html") if page.stat().st_mtime >= started - 1]
     pages = [page for page in tonight if "fct_lead_lifecycle" in str(page)]
     assert pages and not any("onerror" in page.read_text() for page in tonight)
@@ -241,11 +242,7 @@ def test_threshold_in_the_seed_changes_the_verdict(night_copy: Path, tmp_path: P
             status = con.execute("""select status from marts.mart_data_quality
                                     where control_name = 'source_unknown'
                                     order by run_as_of desc limit 1""").fetchall()[0][0]
-        gx = next(
-            f
-            for f in nightly.validate(paths().warehouse, paths().expectations, paths().control_registry).findings
-            if f.control_name == "source_unknown"
-        )
+        gx = next(f for f in nightly.validate(paths()).findings if f.control_name == "source_unknown")
         return status, gx.success
 
     before = verdict()

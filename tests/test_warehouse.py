@@ -1,10 +1,12 @@
-"""The DuckDB warehouse on its own: publishing copies the marts, whatever the path looks like."""
+"""The DuckDB warehouse on its own: publishing copies the marts, whatever the path looks like; one
+writer at a time, and one night at a time."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -46,3 +48,18 @@ def test_one_writer_at_a_time_and_the_waiting_one_is_told_who(tmp_path: Path, mo
     holder.join()
     with DuckDBWarehouse.beside(published).writer("open_night of night N2"):
         pass
+
+
+def test_a_night_opened_later_takes_the_warehouse_over(tmp_path: Path, monkeypatch) -> None:
+    """Two deployments' nights on one warehouse never mix: the earlier night's next step stops."""
+    from leadflow import nightly
+
+    monkeypatch.setenv("LEADFLOW_WAREHOUSE", str(tmp_path / "leadflow.duckdb"))
+    as_of = datetime(2026, 6, 30, 23, tzinfo=UTC)
+    nightly.open_night(as_of, "deployment-a")
+    nightly.open_night(as_of, "deployment-b")
+    with pytest.raises(nightly.NightTakenOver, match="belongs to night deployment-b .*not to night deployment-a"):
+        nightly.build_models("deployment-a")
+    with pytest.raises(nightly.NightTakenOver):
+        nightly.publish("deployment-a")
+    nightly.publish("deployment-b")  # the night that holds it goes on (nothing to publish yet)

@@ -7,8 +7,8 @@ import hashlib
 import logging
 import os
 import subprocess
-from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from leadflow.extract.marketo import MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
 from leadflow.quality.validate import validate
 from leadflow.raw import PageResult
-from leadflow.settings import dbt_executable, die_with_parent, paths
+from leadflow.settings import dbt_executable, paths
 from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS, Method, source_object
 
 log = logging.getLogger(__name__)
@@ -58,9 +58,26 @@ def _report_load(object_name: str, result: PageResult, run_id: str) -> None:
         )
 
 
-def _writing(step: str, run_id: str | None = None) -> AbstractContextManager[None]:
-    """The work warehouse's writer lock, held by ``step`` (another writer's message names it)."""
-    return paths().warehouse.writer(f"{step} of night {run_id}" if run_id else step)
+class NightTakenOver(RuntimeError):
+    """Another night opened the warehouse after this one: this one must not write into it."""
+
+
+@contextmanager
+def _writing(step: str, run_id: str | None = None) -> Iterator[None]:
+    """The work warehouse's writer lock, held by ``step`` (another writer's message names it).
+    A step of night ``run_id`` also checks that it is still the warehouse's night: a night
+    started later (another deployment, a hand-run night) takes the warehouse over, and the steps
+    of the earlier one then stop instead of mixing two nights' data."""
+    with paths().warehouse.writer(f"{step} of night {run_id}" if run_id else step):
+        if run_id and step != "open_night":
+            night = paths().warehouse.read_frame("select run_id, started_at from raw_meta.night")
+            if night.empty or night.run_id[0] != run_id:
+                holder = f"night {night.run_id[0]} (opened {night.started_at[0]:%Y-%m-%d %H:%M} UTC)"
+                raise NightTakenOver(
+                    f"{step}: the warehouse now belongs to {holder if not night.empty else 'no night'},"
+                    f" not to night {run_id}; this night stops here"
+                )
+        yield
 
 
 def open_night(as_of: datetime, run_id: str) -> str:
@@ -132,10 +149,9 @@ def build_models(run_id: str | None = None) -> None:
         result = subprocess.run(
             [dbt_executable(), "build", "--profiles-dir", "."],
             cwd=where.dbt_project,
-            env={**os.environ, **where.warehouse.dbt_env},
+            env={**os.environ, **where.dbt_env},
             capture_output=True,
             text=True,
-            preexec_fn=die_with_parent,
         )
     if result.returncode != 0:
         raise BuildError(f"dbt build failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
@@ -159,8 +175,7 @@ def release_writer(context: Any, result: Any = None) -> None:
 
 def audit() -> dict[str, Any]:
     """Validate the work warehouse; raise IntegrityError when publishing must not happen."""
-    where = paths()
-    report = validate(where.warehouse, where.expectations, where.control_registry, where.dbt_manifest)
+    report = validate(paths())
     if report.blocking:
         names = ", ".join(
             f"{f.suite}:{f.expectation}:{f.column or f.control_name or ''} {f.sample_ids}" for f in report.blocking

@@ -20,10 +20,8 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
-import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +42,12 @@ class Paths:
     @property
     def dbt_project(self) -> Path:
         return self.home / "dbt_project"
+
+    @property
+    def dbt_env(self) -> dict[str, str]:
+        """The environment dbt runs with beyond the worker's: the warehouse's, and the dbt that
+        :func:`dbt_executable` runs."""
+        return {**self.warehouse.dbt_env, "LEADFLOW_DBT": _installed_dbt()}
 
     @property
     def expectations(self) -> Path:
@@ -67,16 +71,15 @@ def duckdb_config() -> dict[str, str]:
     return {"memory_limit": os.environ.get("LEADFLOW_DUCKDB_MEMORY_LIMIT", "2GB")}
 
 
-def dbt_executable() -> str:
+def _installed_dbt() -> str:
     """The dbt installed beside this Python (the virtualenv's), else the one on PATH."""
     return shutil.which("dbt", path=str(Path(sys.executable).parent)) or shutil.which("dbt") or "dbt"
 
 
-def die_with_parent() -> None:
-    """Run in a child before it starts (``preexec_fn``): the kernel stops it when the process that
-    started it dies, even by kill -9, so no orphaned dbt keeps the warehouse locked (Linux)."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def dbt_executable() -> str:
+    """What a night runs as dbt: ``dbt-bound``, which runs the installed dbt (``LEADFLOW_DBT`` in
+    :attr:`Paths.dbt_env`) so that it dies with the process that started it (Linux)."""
+    return str(Path(__file__).with_name("dbt-bound"))
 
 
 def paths() -> Paths:

@@ -167,7 +167,7 @@ def checked_chunk_sql(
     return f"""
         select record_id, record_version, stamp_at, reason,
             case when reason is null then payload else cast(json_object({received}) as varchar) end as payload,
-            case when reason is null then list_filter([{problems}], p -> p.reason is not null) else [] end
+            case when reason is null then list_filter([{problems}], lambda p: p.reason is not null) else [] end
                 as problems
         from (
         select *, coalesce({", ".join(checks)}) as reason

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 DATASOURCE = "leadflow_warehouse"
+RESULTS_VARIABLE = "LEADFLOW_GX_RESULTS"  # great_expectations.yml puts results and data docs there
 BATCH = "whole_table"
 
 Expectation = tuple[str, dict[str, Any], dict[str, Any]]  # (class name, kwargs, meta)
@@ -216,13 +218,22 @@ def check_committed(context: Any, suites: tuple[SuiteSpec, ...]) -> None:
         )
 
 
+def open_context(project_root: Path, results: Path) -> Any:
+    """The GX file context at ``project_root``, its validation results and data docs written under
+    ``results`` (the reports directory of the warehouse validated, not the checkout)."""
+    import great_expectations as gx
+
+    os.environ[RESULTS_VARIABLE] = str(results)
+    return gx.get_context(mode="file", project_root_dir=str(project_root))
+
+
 def init_context(project_root: Path, registry: Path, manifest: Path) -> None:
     """Write the data source, suites and validation definitions into the GX file context,
     keeping the id of everything that did not change, and removing suites no longer generated."""
     import great_expectations as gx
     from great_expectations.exceptions import DataContextError
 
-    context = gx.get_context(mode="file", project_root_dir=str(project_root))
+    context = open_context(project_root, project_root / "gx" / "uncommitted")  # writes no results
     try:
         datasource = context.data_sources.get(DATASOURCE)
     except (KeyError, ValueError):

@@ -3,7 +3,7 @@
 Runs every validation definition of the GX file context (see :mod:`leadflow.quality.suites`) on
 pandas DataFrames read over a read-only DuckDB connection, with each hygiene control's
 ``mostly`` taken from the ``data_quality_controls`` seed (``1 - threshold``) so that dbt and GX
-read one policy. Results go to the context's validation store and data docs.
+read one policy. Validation results and data docs go under the reports directory (``<reports>/gx``).
 
 * ``integrity`` suites guard the pipeline itself: any failure stops publishing.
 * ``hygiene`` suites are the CRM controls: a failure is a finding, published and alerted,
@@ -16,13 +16,12 @@ import logging
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from leadflow.quality.suites import all_suites, check_committed, validation_name
+from leadflow.quality.suites import all_suites, check_committed, open_context, validation_name
 
 if TYPE_CHECKING:
-    from leadflow.warehouse import Warehouse
+    from leadflow.settings import Paths
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -82,16 +81,18 @@ def _without_record_values(store: Any, key: Any) -> None:
     store.set(key, result)
 
 
-def validate(warehouse: Warehouse, project_root: Path, registry: Path, manifest: Path) -> QualityReport:
-    import great_expectations as gx
+def validate(where: Paths) -> QualityReport:
+    """Validate ``where``'s work warehouse with the committed suites; results and data docs go to
+    its reports directory (``<reports>/gx``)."""
     from great_expectations.core.run_identifier import RunIdentifier
 
-    context = gx.get_context(mode="file", project_root_dir=str(project_root))
+    warehouse = where.warehouse
+    context = open_context(where.expectations, where.reports / "gx")
     run_id = RunIdentifier(run_name="leadflow", run_time=datetime.now(UTC))
     controls = warehouse.read_frame("select control_name, threshold, severity from policy.data_quality_controls")
     policy = {row.control_name: (float(row.threshold), str(row.severity)) for row in controls.itertuples()}
     parameters = {f"{name}_mostly": max(0.0, min(1.0, 1.0 - threshold)) for name, (threshold, _) in policy.items()}
-    suites = all_suites(registry, manifest)
+    suites = all_suites(where.control_registry, where.dbt_manifest)
     check_committed(context, suites)
     findings: list[Finding] = []
     for spec in suites:

@@ -99,14 +99,20 @@ def running_sandbox(
     if faults:
         command += ["--faults", faults]
     env = {**os.environ, "LEADFLOW_SANDBOX_CLIENT_SECRET": secret}
-    log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    log_file = log_file or tls_dir / "sandbox.log"  # a failed start points at it
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_file, "ab")  # noqa: SIM115
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     sandbox = RunningSandbox(f"https://127.0.0.1:{port}", tls_dir / "ca.pem", "leadflow", secret, process.pid)
     try:
         deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"sandbox exited with {process.returncode} before it was ready")
+                log.flush()
+                tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-8:])
+                raise RuntimeError(
+                    f"sandbox exited with {process.returncode} before it was ready; {log_file} ends:\n{tail}"
+                )
             try:
                 health = sandbox.admin("health")
                 sandbox = dataclasses.replace(sandbox, history_start=health.get("history_start"))
@@ -122,5 +128,4 @@ def running_sandbox(
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-        if log is not subprocess.DEVNULL:
-            log.close()
+        log.close()
