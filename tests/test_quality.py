@@ -188,6 +188,21 @@ def test_orphans_block_the_night_unless_their_parent_was_quarantined(night_copy:
     assert warning["failing_with_quarantined_parent"] == len(histories) and warning["blocking"] == 0
 
 
+def test_a_channel_that_is_down_is_named_in_the_summary(
+    night_copy: Path, channels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    webhook, _ = channels
+    closed = free_port()  # nothing listens there
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LEADFLOW_SLACK",
+        json.dumps({"conn_type": "slackwebhook", "password": f"http://127.0.0.1:{closed}/services/T0/B0/x"}),
+    )
+    quality = nightly.audit()
+    summary = json.loads(nightly.report(parse_instant(AS_OF), "down", True, quality, nightly.publish()).read_text())
+    assert summary["alerts"]["email"] == "delivered"
+    assert summary["alerts"]["slack"].startswith("not delivered: ") and not webhook
+
+
 def test_data_docs_never_render_record_values(night_copy: Path, tmp_path: Path) -> None:
     """A script planted in a validated column fails an expectation; the data docs show the
     failure's counts, not the value, and nothing runs in a reader's browser."""

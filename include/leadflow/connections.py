@@ -29,6 +29,15 @@ def _connection(conn_id: str):  # -> airflow.sdk.Connection
     return Connection.get(conn_id)
 
 
+def configured(conn_id: str) -> bool:
+    """Whether the connection exists (an org without Marketo has no ``marketo_default``)."""
+    try:
+        _connection(conn_id)
+    except Exception:  # AirflowNotFoundException
+        return False
+    return True
+
+
 def credentials(conn_id: str) -> ApiCredentials:
     """The connection's API credentials; the secret is registered with Airflow's secrets masker
     here, where it is read, so no log line of the task or its supervisor can show it."""

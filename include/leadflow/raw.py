@@ -68,9 +68,11 @@ META_DDL = [
         loaded integer,
         quarantined integer,
         loaded_at timestamp,
-        partly_quarantined integer
+        partly_quarantined integer,
+        skipped varchar
     )""",
     "alter table raw_meta.loads add column if not exists partly_quarantined integer",
+    "alter table raw_meta.loads add column if not exists skipped varchar",
     """create table if not exists raw_meta.night (
         run_id varchar,
         as_of timestamp,
@@ -121,12 +123,14 @@ class Rejected:
 @dataclass
 class PageResult:
     """Records received; versions newly stored; records quarantined whole; records stored with
-    one or more fields quarantined (nulled or truncated)."""
+    one or more fields quarantined (nulled or truncated); why the object was skipped, if it was
+    (the org has no such object, or no field of it is readable)."""
 
     received: int = 0
     loaded: int = 0
     quarantined: int = 0
     partly_quarantined: int = 0
+    skipped: str | None = None
 
     def add(self, other: PageResult) -> None:
         self.received += other.received
@@ -289,8 +293,17 @@ class RawStore(ABC):
 
     def record_load(self, obj: SourceObject, run_id: str, result: PageResult) -> None:
         self._execute(
-            "insert into raw_meta.loads values (?, ?, ?, ?, ?, ?, ?)",
-            [obj.name, run_id, result.received, result.loaded, result.quarantined, utcnow(), result.partly_quarantined],
+            "insert into raw_meta.loads values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                obj.name,
+                run_id,
+                result.received,
+                result.loaded,
+                result.quarantined,
+                utcnow(),
+                result.partly_quarantined,
+                result.skipped,
+            ],
         )
 
     def record_schema_change(self, obj: SourceObject, field: str, change: str, run_id: str) -> None:

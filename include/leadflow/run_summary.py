@@ -8,7 +8,8 @@ read the same account whatever happened:
   and the rows left without a parent because that parent was quarantined;
 * a night that was not published: which integrity checks failed, with up to ten record ids and how
   many failed because their parent was quarantined, the quarantine, and the night still served;
-* both: which alert channels took the message and which did not.
+* both: the source objects skipped (the org has no such object, or none of its fields is
+  readable) and which alert channels took the message and which did not.
 
 A re-run that found nothing new leaves the published night's summary as it is.
 """
@@ -61,6 +62,15 @@ def quarantine_counts(run_id: str) -> dict[str, int]:
             group by object having sum(quarantined + coalesce(partly_quarantined, 0)) > 0 order by object"""
     )
     return {row.object: int(row.records) for row in frame.itertuples()}
+
+
+def skipped_objects(run_id: str) -> dict[str, str]:
+    """Objects night ``run_id`` skipped, and why (their marts' inputs are empty, not wrong)."""
+    frame = paths().warehouse.read_frame(
+        f"""select object, min(skipped) as why from raw_meta.loads
+            where run_id = {_text(run_id)} and skipped is not null group by object order by object"""
+    )
+    return {row.object: row.why for row in frame.itertuples()}
 
 
 def failing_checks() -> list[dict[str, Any]]:
@@ -127,6 +137,7 @@ def published(as_of: datetime, run_id: str, quality: dict[str, Any], rows: dict[
             "gx_failures": [f for f in quality.get("findings", []) if not f["success"]],
             "quarantined": counts,
             "quarantined_examples": quarantined(run_id),
+            "skipped_objects": skipped_objects(run_id),
             # integrity failures explained by a quarantined parent (they did not block the night)
             "integrity_warnings": failing_checks(),
             "alerts": alerts.send(*message) if message else {},
@@ -140,10 +151,10 @@ def not_published(as_of: datetime, run_id: str, error: str | None = None) -> Pat
     where = paths()
     checks = failing_checks()
     try:
-        counts, examples = quarantine_counts(run_id), quarantined(run_id)
+        counts, examples, skipped = quarantine_counts(run_id), quarantined(run_id), skipped_objects(run_id)
     except Exception:  # the night failed before its work warehouse held anything
         log.exception("no quarantine to report for night %s", run_id)
-        counts, examples = {}, []
+        counts, examples, skipped = {}, [], {}
     lines = [f"Night {run_id} (as of {as_of:%Y-%m-%d %H:%M} UTC) was not published; BI still reads the last one."]
     if error:
         lines.append(error.splitlines()[0])
@@ -163,6 +174,7 @@ def not_published(as_of: datetime, run_id: str, error: str | None = None) -> Pat
             "failing_checks": checks,
             "quarantined": counts,
             "quarantined_examples": examples,
+            "skipped_objects": skipped,
             "alerts": alerts.send(f"Leadflow: night of {as_of:%Y-%m-%d} not published", "\n".join(lines)),
         }
     )

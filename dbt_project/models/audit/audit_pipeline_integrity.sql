@@ -1,6 +1,8 @@
 -- Integrity of what the night loaded, one row per check with its failing count; the integrity
 -- suite expects every count to be 0. Referential integrity lead -> opportunity -> account, history
 -- -> lead, and freshness: every source object was extracted within `freshness_hours` of the run.
+-- Deleted children are not judged: no mart uses them, and a real org keeps returning deleted
+-- records (queryAll) whose parents were purged from its recycle bin.
 -- A failing check names up to ten failing records and how many of them point at a parent that
 -- was quarantined at extraction: those are known and counted by the control `records_quarantined`,
 -- so they do not block the night (`blocking` excludes them); any other failing row does.
@@ -25,6 +27,7 @@ orphans as (
     from leads
     where
         leads.is_converted
+        and not leads.is_deleted
         and leads.converted_opportunity_id is not null
         and leads.converted_opportunity_id not in (select opportunities.opportunity_id from opportunities)
     union all
@@ -35,6 +38,7 @@ orphans as (
     from opportunities
     where
         opportunities.account_id is not null
+        and not opportunities.is_deleted
         and opportunities.account_id not in (
             select accounts.account_id from {{ ref('stg_salesforce__accounts') }} as accounts
         )

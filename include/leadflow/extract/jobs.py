@@ -111,6 +111,11 @@ def extract_salesforce_object(
 ) -> PageResult:
     store.ensure_table(obj)
     types = client.describe(obj.name)
+    if not types:  # field history off, no queues...: the object stays empty, the night goes on
+        log.warning("%s: the org has no such object or no readable field of it; skipped", obj.name)
+        total = PageResult(skipped="the org has no such object, or no readable field of it")
+        store.record_load(obj, run_id, total)
+        return total
     _note_drift(store, obj, types, run_id)
     watermark = store.watermark(obj)
     conditions = [f"{obj.stamp} <= {salesforce_format(as_of)}"]

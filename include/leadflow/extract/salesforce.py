@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession, SalesforceRefusedRequest
+from simple_salesforce.exceptions import (
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceRefusedRequest,
+    SalesforceResourceNotFound,
+)
 
 from leadflow.extract.http import (
     ApiCredentials,
@@ -85,8 +90,11 @@ class SalesforceClient:
 
     # -- API -----------------------------------------------------------------------------------------
     def describe(self, sobject: str) -> dict[str, str]:
-        """Field name -> Salesforce type for ``sobject``."""
-        result = self._call(lambda: getattr(self.sf, sobject).describe(), f"describe {sobject}")
+        """Field name -> Salesforce type for ``sobject`` (empty when the org has no such object)."""
+        try:
+            result = self._call(lambda: getattr(self.sf, sobject).describe(), f"describe {sobject}")
+        except SalesforceResourceNotFound:
+            return {}
         return {f["name"]: f["type"] for f in result["fields"]}
 
     def pages(self, soql: str, include_deleted: bool = True, resume_from: str | None = None) -> Iterator[SoqlPage]:

@@ -37,6 +37,28 @@ def _table(obj: SourceObject) -> str:
     return f"{obj.system}_{obj.name}".lower()
 
 
+# What Salesforce's describe says of the standard fields whose type a value cannot tell (a
+# whole-number Amount is still currency; an empty column is still a date).
+STANDARD_TYPES = {
+    "Amount": "currency",
+    "ExpectedRevenue": "currency",
+    "AnnualRevenue": "currency",
+    "Probability": "percent",
+    "NumberOfEmployees": "int",
+    "CloseDate": "date",
+    "ActivityDate": "date",
+    "ConvertedDate": "date",
+    "StartDate": "date",
+    "EndDate": "date",
+    "CreatedDate": "datetime",
+    "LastModifiedDate": "datetime",
+    "SystemModstamp": "datetime",
+}
+
+# the type that holds values of both types (a field seen as int and double is a double)
+_WIDER = {frozenset({"int", "double"}): "double"}
+
+
 def _infer_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
@@ -100,10 +122,11 @@ class FixtureStore:
 
     @staticmethod
     def _sample_fields(path: Path, sample: int = 2000) -> dict[str, str]:
-        """Field name -> describe type, from the first lines of the file (insertion order kept)."""
-        types: dict[str, str] = {}
+        """Field name -> describe type (insertion order kept): the standard type where Salesforce
+        defines one, else the type that holds every value in the first lines of the file."""
+        kinds: dict[str, str | None] = {}  # None: only nulls seen so far
         if not path.exists():
-            return types
+            return {}
         with path.open(encoding="utf-8") as handle:
             for n, line in enumerate(handle):
                 if n >= sample:
@@ -111,11 +134,15 @@ class FixtureStore:
                 if not line.strip():
                     continue
                 for name, value in json.loads(line).items():
-                    if value is not None and types.get(name, "string") == "string":
-                        types[name] = _infer_type(value)
+                    seen = kinds.setdefault(name, None)
+                    if value is None:
+                        continue
+                    kind = _infer_type(value)
+                    if seen is None or seen == kind:
+                        kinds[name] = kind
                     else:
-                        types.setdefault(name, "string")
-        return types
+                        kinds[name] = _WIDER.get(frozenset({seen, kind}), "string")
+        return {name: STANDARD_TYPES.get(name, kind or "string") for name, kind in kinds.items()}
 
     # -- as-of queries ---------------------------------------------------------------------------
     def open_cursor(
