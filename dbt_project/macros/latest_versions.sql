@@ -11,13 +11,16 @@
       stamped between the as-of and the extraction, and due tonight);
     * every record when tonight's as-of is earlier than the last build's (a replayed night); the
       rows of records that did not exist yet are then removed by `drop_rows_after_as_of`;
-    * every record when the table was built before staging was incremental (no `_as_of`).
+    * every record when the table was built before staging was incremental (no `_as_of`);
+    * every record when the model's configuration (`config`, e.g. the org's field mapping) is
+      not the one its rows were staged with (`_config`).
     Every other record has no version in (last as-of, tonight's as-of], so its row stands.
 #}
-{% macro latest_versions(raw_relation, stamp_field=none) %}
+{% macro latest_versions(raw_relation, stamp_field=none, config=none) %}
     {%- set stamp = parse_instant(json_text(stamp_field)) if stamp_field else none %}
-    {%- set incremental = is_incremental() and execute
-        and '_as_of' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
+        if is_incremental() and execute else [] %}
+    {%- set incremental = '_as_of' in columns and (config is none or '_config' in columns) %}
     select
         record_id,
         payload,
@@ -41,6 +44,9 @@
                         _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
                         {% if stamp %}or {{ stamp }} > (select max(_as_of) from {{ this }}){% endif %}
                         or {{ as_of_timestamp() }} < (select max(_as_of) from {{ this }})
+                        {% if config is not none %}
+                            or (select max(_config) from {{ this }}) != '{{ config }}'
+                        {% endif %}
                 )
             {% endif %}
     ) as versions
@@ -49,12 +55,16 @@
 
 {#
     The bookkeeping columns every staging row carries, after its own: the raw record id (the
-    incremental key), when the version was loaded and the as-of of the night that staged it.
+    incremental key), when the version was loaded, the as-of of the night that staged it and,
+    for a model with one, the configuration it was staged with.
 #}
-{% macro version_columns() %}
+{% macro version_columns(config=none) %}
     record_id as _record_id,
     _loaded_at,
     {{ as_of_timestamp() }} as _as_of
+    {%- if config is not none %},
+        '{{ config }}' as _config
+    {%- endif %}
 {% endmacro %}
 
 {#

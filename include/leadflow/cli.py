@@ -1,4 +1,5 @@
-"""``leadflow``: the product's command line (the Great Expectations suites)."""
+"""``leadflow``: the product's command line (the Great Expectations suites; ``doctor``, which
+checks the lifecycle configuration against the org of the Salesforce connection)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ def _quality_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from leadflow import doctor
+    from leadflow.settings import paths
+
+    return doctor.main(paths().dbt_project / "seeds")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -23,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     quality_commands = quality.add_subparsers(dest="quality_command", required=True)
     init = quality_commands.add_parser("init", help="(re)write suites and validation definitions (make suites)")
     init.set_defaults(func=_quality_init)
+
+    check = commands.add_parser(
+        "doctor", help="check the lifecycle mapping (seeds lead_status_stages, lead_fields) against the org"
+    )
+    check.set_defaults(func=_doctor)
 
     return parser
 

@@ -1,5 +1,10 @@
 -- The lead universe: every Salesforce lead that exists at the as-of time and is not deleted
--- (merged-away leads are deleted, so they drop out).
-select *
-from {{ ref('stg_salesforce__leads') }}
-where not is_deleted
+-- (merged-away leads are deleted, so they drop out), with the lifecycle stage its Status maps to
+-- in the org's picklist (seed `lead_status_stages`; null when the value is not mapped).
+select
+    leads.*,
+    stages.lifecycle_stage as status_stage
+from {{ ref('stg_salesforce__leads') }} as leads
+left join {{ ref('lead_status_stages') }} as stages
+    on leads.status = stages.status
+where not leads.is_deleted

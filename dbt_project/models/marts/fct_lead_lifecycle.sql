@@ -27,6 +27,7 @@ enriched as (
         {{ normalised_source('leads.lead_source', 'latest_aliases.canonical_source') }} as latest_source,
         coalesce(segments.segment, 'Unknown') as segment,
         leads.status,
+        leads.status_stage,
         leads.owner_id,
         stages.mql_at,
         stages.routed_at,
@@ -41,7 +42,7 @@ enriched as (
         stages.sql_at,
         (
             stages.sql_at is not null
-            or coalesce(leads.status in ('SQL', 'Converted'), false)
+            or coalesce(leads.status_stage in ('sql', 'converted'), false)
             or leads.is_converted
         ) as reached_sql,
         leads.sql_stamped_at is null as sql_stamp_missing,
@@ -99,6 +100,7 @@ select
     enriched.latest_source,
     enriched.segment,
     enriched.status,
+    enriched.status_stage,
     enriched.owner_id,
     enriched.mql_at,
     enriched.routed_at,
@@ -123,9 +125,10 @@ select
     email_groups.email_key is not null as is_duplicate_multiple_owners,
     enriched.is_owner_inactive,
     (
-        coalesce(enriched.status, '') not in ('Converted', 'Rejected')
+        coalesce(enriched.status_stage, '') not in ('converted', 'rejected')
         and not enriched.is_converted
     ) as is_open_lead,
+    enriched.status is not null and enriched.status_stage is null as is_status_unmapped,
     coalesce(enriched.opportunity_source != enriched.original_source, false) as is_opportunity_source_overwritten,
     enriched.original_source = 'Unknown' as is_source_unknown,
     enriched.email_key is not null as has_email_key,

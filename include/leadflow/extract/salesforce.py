@@ -89,13 +89,16 @@ class SalesforceClient:
         return retrying(attempt, self.login, self.creds.max_attempts, what)
 
     # -- API -----------------------------------------------------------------------------------------
+    def describe_fields(self, sobject: str) -> list[dict[str, Any]]:
+        """The fields of ``sobject`` as describe gives them (empty when the org has no such object)."""
+        try:
+            return self._call(lambda: getattr(self.sf, sobject).describe(), f"describe {sobject}")["fields"]
+        except SalesforceResourceNotFound:
+            return []
+
     def describe(self, sobject: str) -> dict[str, str]:
         """Field name -> Salesforce type for ``sobject`` (empty when the org has no such object)."""
-        try:
-            result = self._call(lambda: getattr(self.sf, sobject).describe(), f"describe {sobject}")
-        except SalesforceResourceNotFound:
-            return {}
-        return {f["name"]: f["type"] for f in result["fields"]}
+        return {f["name"]: f["type"] for f in self.describe_fields(sobject)}
 
     def pages(self, soql: str, include_deleted: bool = True, resume_from: str | None = None) -> Iterator[SoqlPage]:
         """Yield result pages; ``resume_from`` continues an earlier query at its ``nextRecordsUrl``."""

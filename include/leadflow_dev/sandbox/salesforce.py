@@ -62,6 +62,9 @@ async def sf_token(request: Request) -> Response:
     )
 
 
+PICKLISTS = {"Lead": ("Status", "LeadSource"), "Opportunity": ("StageName", "LeadSource")}
+
+
 async def sf_describe(request: Request) -> Response:
     if (error := await _guard(request)) is not None:
         return error
@@ -71,8 +74,13 @@ async def sf_describe(request: Request) -> Response:
     except KeyError:
         return _sf_error(404, "NOT_FOUND", "The requested resource does not exist")
     fields = [
-        {"name": name, "type": kind, "nillable": name != obj.key} for name, kind in state.fields(obj.name).items()
+        {"name": name, "type": "picklist" if name in PICKLISTS.get(obj.name, ()) else kind, "nillable": name != obj.key}
+        for name, kind in state.fields(obj.name).items()
     ]
+    for described in fields:  # a picklist's values: those the fixture holds
+        if described["type"] == "picklist":
+            values = state.store.picklist(obj, described["name"])
+            described["picklistValues"] = [{"value": v, "label": v, "active": True} for v in values]
     return JSONResponse({"name": obj.name, "queryable": True, "fields": fields})
 
 

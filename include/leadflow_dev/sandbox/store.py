@@ -222,6 +222,15 @@ class FixtureStore:
             with self._lock:
                 self._con.execute(f"drop table if exists {cursor.table}")
 
+    def picklist(self, obj: SourceObject, field_name: str) -> list[str]:
+        """The values a picklist field takes anywhere in the fixture (what describe lists)."""
+        with self._lock:
+            rows = self._con.execute(
+                f"select distinct json_extract_string(line, ?) as v from {_table(obj)} where v is not null order by v",
+                [f"$.{field_name}"],
+            ).fetchall()
+        return [value for (value,) in rows]
+
     @staticmethod
     def _project(record: dict[str, Any], fields: list[str]) -> dict[str, Any]:
         return {name: record.get(name) for name in fields}

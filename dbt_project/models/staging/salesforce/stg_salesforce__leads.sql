@@ -1,5 +1,11 @@
+-- The lifecycle fields are read by role, from the fields the org uses for them (seed
+-- `lead_fields`); a role the org has no field for is null.
+-- depends_on: {{ ref('lead_fields') }}
+{%- set fields = lead_fields() %}
+{%- set config = lead_field_config(fields) %}
+
 with source as (
-    {{ latest_versions(source('salesforce', 'lead'), 'SystemModstamp') }}
+    {{ latest_versions(source('salesforce', 'lead'), 'SystemModstamp', config) }}
 ),
 
 renamed as (
@@ -23,18 +29,18 @@ renamed as (
         {{ json_text('ConvertedAccountId') }} as converted_account_id,
         {{ json_text('ConvertedContactId') }} as converted_contact_id,
         {{ json_text('ConvertedOpportunityId') }} as converted_opportunity_id,
-        cast({{ json_text('Lead_Score__c') }} as double precision) as lead_score,
-        {{ parse_instant(json_text('MQL_Date__c')) }} as mql_stamped_at,
-        {{ parse_instant(json_text('Routed_Date__c')) }} as routed_stamped_at,
-        {{ parse_instant(json_text('First_Touch_Date__c')) }} as first_touch_stamped_at,
-        {{ parse_instant(json_text('Accepted_Date__c')) }} as accepted_stamped_at,
-        {{ parse_instant(json_text('Rejected_Date__c')) }} as rejected_stamped_at,
-        {{ json_text('Rejection_Reason__c') }} as rejection_reason,
-        {{ parse_instant(json_text('SQL_Date__c')) }} as sql_stamped_at,
+        cast({{ lead_field_text(fields, 'mql_score') }} as double precision) as lead_score,
+        {{ parse_instant(lead_field_text(fields, 'mql_stamp')) }} as mql_stamped_at,
+        {{ parse_instant(lead_field_text(fields, 'routed_stamp')) }} as routed_stamped_at,
+        {{ parse_instant(lead_field_text(fields, 'first_touch_stamp')) }} as first_touch_stamped_at,
+        {{ parse_instant(lead_field_text(fields, 'accepted_stamp')) }} as accepted_stamped_at,
+        {{ parse_instant(lead_field_text(fields, 'rejected_stamp')) }} as rejected_stamped_at,
+        {{ lead_field_text(fields, 'rejection_reason') }} as rejection_reason,
+        {{ parse_instant(lead_field_text(fields, 'sql_stamp')) }} as sql_stamped_at,
         {{ parse_instant(json_text('CreatedDate')) }} as created_at,
         {{ parse_instant(json_text('LastModifiedDate')) }} as last_modified_at,
         {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp,
-        {{ version_columns() }}
+        {{ version_columns(config) }}
     from source
 )
 
