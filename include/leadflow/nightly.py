@@ -72,10 +72,13 @@ def _writing(step: str, run_id: str | None = None) -> Iterator[None]:
         if run_id and step != "open_night":
             night = paths().warehouse.read_frame("select run_id, started_at from raw_meta.night")
             if night.empty or night.run_id[0] != run_id:
-                holder = f"night {night.run_id[0]} (opened {night.started_at[0]:%Y-%m-%d %H:%M} UTC)"
+                holder = (
+                    f"night {night.run_id[0]} (opened {night.started_at[0]:%Y-%m-%d %H:%M} UTC)"
+                    if not night.empty
+                    else "no night"
+                )
                 raise NightTakenOver(
-                    f"{step}: the warehouse now belongs to {holder if not night.empty else 'no night'},"
-                    f" not to night {run_id}; this night stops here"
+                    f"{step}: the warehouse now belongs to {holder}, not to night {run_id}; this night stops here"
                 )
         yield
 

@@ -13,6 +13,7 @@ import re
 import tempfile
 import threading
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -54,10 +55,6 @@ STANDARD_TYPES = {
     "LastModifiedDate": "datetime",
     "SystemModstamp": "datetime",
 }
-
-# the type that holds values of both types (a field seen as int and double is a double)
-_WIDER = {frozenset({"int", "double"}): "double"}
-
 
 def _infer_type(value: Any) -> str:
     if isinstance(value, bool):
@@ -123,8 +120,10 @@ class FixtureStore:
     @staticmethod
     def _sample_fields(path: Path, sample: int = 2000) -> dict[str, str]:
         """Field name -> describe type (insertion order kept): the standard type where Salesforce
-        defines one, else the type that holds every value in the first lines of the file."""
-        kinds: dict[str, str | None] = {}  # None: only nulls seen so far
+        defines one, else the type most of the field's values in the first lines of the file have
+        (whole and fractional numbers together are a double). A value that breaks it is bad data,
+        as a real describe would have it."""
+        seen: dict[str, Counter[str]] = {}
         if not path.exists():
             return {}
         with path.open(encoding="utf-8") as handle:
@@ -134,15 +133,15 @@ class FixtureStore:
                 if not line.strip():
                     continue
                 for name, value in json.loads(line).items():
-                    seen = kinds.setdefault(name, None)
-                    if value is None:
-                        continue
-                    kind = _infer_type(value)
-                    if seen is None or seen == kind:
-                        kinds[name] = kind
-                    else:
-                        kinds[name] = _WIDER.get(frozenset({seen, kind}), "string")
-        return {name: STANDARD_TYPES.get(name, kind or "string") for name, kind in kinds.items()}
+                    kinds = seen.setdefault(name, Counter())
+                    if value is not None:
+                        kinds[_infer_type(value)] += 1
+        types = {}
+        for name, kinds in seen.items():
+            if kinds["int"] and kinds["double"]:
+                kinds["double"] += kinds.pop("int")
+            types[name] = STANDARD_TYPES.get(name, kinds.most_common(1)[0][0] if kinds else "string")
+        return types
 
     # -- as-of queries ---------------------------------------------------------------------------
     def open_cursor(
