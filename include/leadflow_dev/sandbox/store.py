@@ -56,6 +56,7 @@ STANDARD_TYPES = {
     "SystemModstamp": "datetime",
 }
 
+
 def _infer_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
