@@ -15,7 +15,7 @@ from conftest import run_night, use_sandbox
 from leadflow import doctor
 from leadflow.settings import PROJECT_ROOT
 from leadflow_dev.generator import generate
-from leadflow_dev.org_shapes import STOCK_ORG, OrgShape, render
+from leadflow_dev.org_shapes import NO_STAMPS, STOCK_ORG, OrgShape, render
 from leadflow_dev.sandbox.process import running_sandbox
 
 AS_OF = "2026-06-30T23:00:00Z"
@@ -101,6 +101,24 @@ def test_a_stock_org_configured_to_match_gives_the_contract_orgs_marts(
     assert expected_marts.keys() == actual_marts.keys()
     for table, frame in expected_marts.items():
         pd.testing.assert_frame_equal(actual_marts[table], frame, obj=table)
+
+
+@pytest.mark.night
+def test_an_org_without_stamped_dates_takes_each_stage_from_history(
+    generated_fixture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The generated world stamps a stage when its Status changes: without the stamps (their
+    fields configured empty), history gives the same times, and says so in the evidence."""
+    render(generated_fixture, tmp_path / "unstamped", NO_STAMPS)
+    expected, _ = _night(generated_fixture, PROJECT_ROOT, tmp_path / "a", monkeypatch)
+    home = _project_for(NO_STAMPS, tmp_path / "unstamped-home")
+    actual, summary = _night(tmp_path / "unstamped", home, tmp_path / "b", monkeypatch)
+    assert summary["status"] == "published"
+    query = "select lead_id, mql_at, accepted_at, rejected_at from marts.fct_lead_lifecycle order by lead_id"
+    with duckdb.connect(str(expected), read_only=True) as stamped, duckdb.connect(str(actual), read_only=True) as con:
+        assert con.execute(query).fetchall() == stamped.execute(query).fetchall()
+        evidence = con.execute("select distinct evidence from marts.fct_lifecycle_events where stage = 'mql'")
+        assert {e for (e,) in evidence.fetchall()} == {"field history"}
 
 
 @pytest.mark.night

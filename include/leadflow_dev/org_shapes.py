@@ -3,7 +3,8 @@
 Real orgs spell the lifecycle their own way: Salesforce's stock Lead Status picklist (plus the
 custom values they add for MQL and SQL), their own names for the stamped stage dates and the
 rejection reason. :func:`render` rewrites a contract-shaped fixture (the generator's output) as
-such an org: statuses and field names change in Lead versions and in LeadHistory, nothing else.
+such an org: statuses and field names change (or fields go) in Lead versions and in LeadHistory,
+nothing else.
 With the matching configuration (:meth:`OrgShape.lead_fields_csv` for the seed ``lead_fields``;
 the stock statuses are in the shipped ``lead_status_stages``), the marts must equal those of the
 contract-shaped rendering, statuses aside (``tests/test_org_configuration.py``).
@@ -37,7 +38,7 @@ class OrgShape:
     """How an org spells what the contract calls ``Status`` values and lifecycle fields."""
 
     statuses: dict[str, str]  # contract value -> the org's
-    fields: dict[str, str]  # contract field -> the org's API name
+    fields: dict[str, str | None]  # contract field -> the org's API name (None: the org has none)
 
     def lead_fields_csv(self) -> str:
         """The seed ``lead_fields`` for this org."""
@@ -45,7 +46,7 @@ class OrgShape:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["role", "field"])
         for role, field in CONTRACT_FIELDS.items():
-            writer.writerow([role, self.fields.get(field, field)])
+            writer.writerow([role, self.fields.get(field, field) or ""])
         return out.getvalue()
 
 
@@ -71,7 +72,10 @@ STOCK_ORG = OrgShape(
     },
 )
 
-SHAPES = {"contract": OrgShape({}, {}), "stock": STOCK_ORG}
+# an org with no stamped stage dates at all: every stage's time comes from history
+NO_STAMPS = OrgShape(
+    statuses={}, fields={field: None for field in CONTRACT_FIELDS.values() if field.endswith("_Date__c")}
+)
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -88,7 +92,7 @@ def render(source: Path, target: Path, shape: OrgShape) -> None:
     leads = target / "salesforce" / "Lead.jsonl"
     rendered = []
     for lead in _lines(leads):
-        lead = {shape.fields.get(name, name): value for name, value in lead.items()}
+        lead = {shape.fields.get(name, name): value for name, value in lead.items() if shape.fields.get(name, name)}
         lead["Status"] = shape.statuses.get(lead["Status"], lead["Status"])
         rendered.append(lead)
     _write(leads, rendered)
@@ -97,6 +101,8 @@ def render(source: Path, target: Path, shape: OrgShape) -> None:
         rows = []
         for row in _lines(history):
             row["Field"] = shape.fields.get(row["Field"], row["Field"])
+            if row["Field"] is None:
+                continue
             if row["Field"] == "Status":
                 row["OldValue"] = shape.statuses.get(row["OldValue"], row["OldValue"])
                 row["NewValue"] = shape.statuses.get(row["NewValue"], row["NewValue"])
