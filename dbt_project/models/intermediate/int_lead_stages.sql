@@ -39,7 +39,11 @@ select
     {{ stamped_or_derived(
         'rejected', 'leads.rejected_stamped_at', 'status_history.rejected_history_at', 'field history'
     ) }},
-    {{ stamped_or_derived('sql', 'leads.sql_stamped_at', 'status_history.sql_history_at', 'field history') }}
+    {{ stamped_or_derived('sql', 'leads.sql_stamped_at', 'status_history.sql_history_at', 'field history') }},
+    coalesce(status_history.mql_history_count, 0) as mql_history_count,
+    status_history.latest_mql_history_at,
+    status_history.recycled_at,
+    status_history.re_mql_at
 from leads
 left join status_history on leads.lead_id = status_history.lead_id
 left join routing on leads.lead_id = routing.lead_id

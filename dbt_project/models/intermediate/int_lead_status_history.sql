@@ -1,13 +1,42 @@
--- hist(S): the earliest time each lead's Status changed to a value mapped to stage S (seed
--- `lead_status_stages`).
+-- One row per lead with Status history. hist(S): the earliest time its Status changed to a value
+-- mapped to stage S (seed `lead_status_stages`). Recycling: the first change to nurture from a
+-- funnel stage (mql, accepted, rejected, sql) recycles the lead; a change to mql strictly after
+-- it is a re-MQL. `mql_history_count` counts every change to mql.
+with changes as (
+    select
+        history.lead_id,
+        history.created_at,
+        new_stages.lifecycle_stage as new_stage,
+        old_stages.lifecycle_stage as old_stage
+    from {{ ref('int_lead_history') }} as history
+    inner join {{ ref('lead_status_stages') }} as new_stages
+        on history.new_value = new_stages.status
+    left join {{ ref('lead_status_stages') }} as old_stages
+        on history.old_value = old_stages.status
+    where history.field_name = 'Status'
+),
+
+recycles as (
+    select
+        lead_id,
+        min(created_at) as recycled_at
+    from changes
+    where new_stage = 'nurture' and old_stage in ('mql', 'accepted', 'rejected', 'sql')
+    group by lead_id
+)
+
 select
-    history.lead_id,
-    min(case when stages.lifecycle_stage = 'mql' then history.created_at end) as mql_history_at,
-    min(case when stages.lifecycle_stage = 'accepted' then history.created_at end) as accepted_history_at,
-    min(case when stages.lifecycle_stage = 'rejected' then history.created_at end) as rejected_history_at,
-    min(case when stages.lifecycle_stage = 'sql' then history.created_at end) as sql_history_at
-from {{ ref('int_lead_history') }} as history
-inner join {{ ref('lead_status_stages') }} as stages
-    on history.new_value = stages.status
-where history.field_name = 'Status'
-group by history.lead_id
+    changes.lead_id,
+    min(case when changes.new_stage = 'mql' then changes.created_at end) as mql_history_at,
+    min(case when changes.new_stage = 'accepted' then changes.created_at end) as accepted_history_at,
+    min(case when changes.new_stage = 'rejected' then changes.created_at end) as rejected_history_at,
+    min(case when changes.new_stage = 'sql' then changes.created_at end) as sql_history_at,
+    count(case when changes.new_stage = 'mql' then 1 end) as mql_history_count,
+    max(case when changes.new_stage = 'mql' then changes.created_at end) as latest_mql_history_at,
+    min(recycles.recycled_at) as recycled_at,
+    min(
+        case when changes.new_stage = 'mql' and changes.created_at > recycles.recycled_at then changes.created_at end
+    ) as re_mql_at
+from changes
+left join recycles on changes.lead_id = recycles.lead_id
+group by changes.lead_id

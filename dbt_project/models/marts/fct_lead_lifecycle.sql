@@ -1,5 +1,7 @@
 -- One row per lead in the universe (exists at the as-of time, not deleted): its lifecycle
--- stages, sources, segment, opportunity and the flags the data-quality controls count.
+-- stages, recycling and re-MQLs, sources and first campaign, segment, opportunity, outcome (the
+-- first that holds: won, lost, open_opportunity, recycled, rejected, in_funnel, not_mql) and the
+-- flags the data-quality controls count.
 -- No personal data: the e-mail key is published only as a hash.
 with leads as (
     select * from {{ ref('int_leads') }}
@@ -52,6 +54,12 @@ enriched as (
         case when leads.is_converted then opportunities.created_at end as opportunity_created_at,
         case when leads.is_converted then opportunities.amount end as opportunity_amount,
         case when leads.is_converted then opportunities.is_won end as opportunity_is_won,
+        case when leads.is_converted then opportunities.is_closed end as opportunity_is_closed,
+        stages.mql_history_count,
+        stages.latest_mql_history_at,
+        stages.recycled_at,
+        stages.re_mql_at,
+        first_campaigns.first_campaign_id,
         case
             when leads.is_converted and opportunities.opportunity_id is not null
                 then {{ normalised_source('opportunities.lead_source', 'opportunity_aliases.canonical_source') }}
@@ -80,6 +88,8 @@ enriched as (
         on {{ alias_key('opportunities.lead_source') }} = opportunity_aliases.source_alias
     left join {{ ref('int_lead_mql_trigger') }} as triggers
         on leads.lead_id = triggers.lead_id
+    left join {{ ref('int_lead_first_campaign') }} as first_campaigns
+        on leads.lead_id = first_campaigns.lead_id
     left join users as owners
         on leads.owner_id = owners.user_id
 ),
@@ -113,6 +123,21 @@ select
     enriched.reached_sql,
     enriched.reached_sql and enriched.sql_stamp_missing as sql_date_missing,
     enriched.is_mql,
+    case when enriched.is_mql then greatest(enriched.mql_history_count, 1) else 0 end as mql_count,
+    coalesce(enriched.latest_mql_history_at, enriched.mql_at) as latest_mql_at,
+    enriched.recycled_at,
+    enriched.recycled_at is not null as is_recycled,
+    enriched.re_mql_at,
+    enriched.first_campaign_id,
+    case
+        when coalesce(enriched.opportunity_is_won, false) then 'won'
+        when coalesce(enriched.opportunity_is_closed, false) then 'lost'
+        when enriched.opportunity_id is not null then 'open_opportunity'
+        when enriched.status_stage = 'nurture' and enriched.recycled_at is not null then 'recycled'
+        when enriched.status_stage = 'rejected' then 'rejected'
+        when enriched.is_mql or enriched.accepted_at is not null or enriched.reached_sql then 'in_funnel'
+        else 'not_mql'
+    end as outcome,
     enriched.opportunity_id,
     enriched.opportunity_created_at,
     enriched.opportunity_amount,
