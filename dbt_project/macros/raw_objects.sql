@@ -11,6 +11,8 @@
         ('salesforce', 'lead', 'SystemModstamp', 'stg_salesforce__leads'),
         ('salesforce', 'leadhistory', 'CreatedDate', 'stg_salesforce__lead_history'),
         ('salesforce', 'opportunity', 'SystemModstamp', 'stg_salesforce__opportunities'),
+        ('salesforce', 'opportunityhistory', 'CreatedDate', 'stg_salesforce__opportunity_history'),
+        ('salesforce', 'datedconversionrate', 'SystemModstamp', 'stg_salesforce__dated_conversion_rates'),
         ('salesforce', 'task', 'SystemModstamp', 'stg_salesforce__tasks'),
         ('salesforce', 'campaign', 'SystemModstamp', 'stg_salesforce__campaigns'),
         ('salesforce', 'campaignmember', 'SystemModstamp', 'stg_salesforce__campaign_members'),

@@ -48,6 +48,8 @@ SALESFORCE_OBJECTS: tuple[SourceObject, ...] = (
     _salesforce("Lead"),
     _salesforce("LeadHistory", "CreatedDate", append_only=True),
     _salesforce("Opportunity"),
+    _salesforce("OpportunityHistory", "CreatedDate", append_only=True),
+    _salesforce("DatedConversionRate"),
     _salesforce("Task"),
     _salesforce("Campaign"),
     _salesforce("CampaignMember"),
