@@ -124,7 +124,8 @@ def reference(fixtures: Path, as_of: str | None = None) -> dict:
 def check_marts(warehouse: Path, expected: dict, tmp_path: Path) -> subprocess.CompletedProcess:
     path = tmp_path / f"expected-{expected['as_of'].replace(':', '')}.json"
     path.write_text(json.dumps(expected))
-    return subprocess.run([sys.executable, str(CHECK), str(warehouse), str(path)], capture_output=True, text=True)
+    command = [sys.executable, str(CHECK), str(warehouse), str(path), "--funnel"]  # every section's checks
+    return subprocess.run(command, capture_output=True, text=True)
 
 
 def use_sandbox(monkeypatch: pytest.MonkeyPatch, sandbox: RunningSandbox, warehouse: Path) -> None:

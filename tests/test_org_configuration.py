@@ -105,12 +105,12 @@ def test_a_stock_org_configured_to_match_gives_the_contract_orgs_marts(
 
 @pytest.mark.night
 def test_an_org_without_stamped_dates_takes_each_stage_from_history(
-    generated_fixture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    generated_fixture: Path, built_night: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The generated world stamps a stage when its Status changes: without the stamps (their
     fields configured empty), history gives the same times, and says so in the evidence."""
     render(generated_fixture, tmp_path / "unstamped", NO_STAMPS)
-    expected, _ = _night(generated_fixture, PROJECT_ROOT, tmp_path / "a", monkeypatch)
+    expected = built_night  # the same world, stamped, at the same as-of
     home = _project_for(NO_STAMPS, tmp_path / "unstamped-home")
     actual, summary = _night(tmp_path / "unstamped", home, tmp_path / "b", monkeypatch)
     assert summary["status"] == "published"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import shutil
 import threading
 import time
@@ -33,7 +34,7 @@ class _Webhook(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 (http.server API)
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        _Webhook.received.append(json.loads(body))
+        _Webhook.received.append({**json.loads(body), "path": self.path})
         self.send_response(200)
         self.end_headers()
         self.wfile.write(b"ok")
@@ -99,34 +100,49 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_hygiene_failures_publish_and_alert(warehouse: Path, channels, sandbox: RunningSandbox) -> None:
+def test_hygiene_failures_publish_and_alert_each_owner(
+    warehouse: Path, channels, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every failing control reaches people: its owner's channel when the owner has one (here
+    sales-ops has its own webhook), else the default channels, and the overview names them all
+    with the review queue per team."""
     webhook, mailbox = channels
+    default_hook = json.loads(os.environ["AIRFLOW_CONN_LEADFLOW_SLACK"])["password"]
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LEADFLOW_SLACK_SALES_OPS",
+        json.dumps({"conn_type": "slackwebhook", "password": default_hook.replace("/x", "/sales-ops")}),
+    )
     sandbox.set_clock("2026-06-20T23:00:00Z")
     run_night("2026-06-20T23:00:00Z")
     sandbox.set_clock(AS_OF)
     run_night(AS_OF)
     quality = nightly.audit()
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        failing = dict(
-            con.execute("""select control_name, failing_rate from marts.mart_data_quality
-                                      where run_as_of = (select max(run_as_of) from marts.mart_data_quality)
-                                        and status = 'fail'""").fetchall()
-        )
-    assert failing, "the generated fixture has findings"
+        failing = {
+            control: (rate, owner)
+            for control, rate, owner in con.execute("""
+                select control_name, failing_rate, owner from marts.mart_data_quality
+                where run_as_of = (select max(run_as_of) from marts.mart_data_quality) and status = 'fail'
+            """).fetchall()
+        }
+        queue = con.execute("select count(*) from marts.mart_review_queue").fetchall()[0][0]
+    owners = {owner for _, owner in failing.values()}
+    assert "sales-ops" in owners and len(owners) > 1, "the generated fixture has findings for several owners"
+    webhook.clear()
     summary = json.loads(nightly.report(parse_instant(AS_OF), "test", True, quality, {}).read_text())
-    assert summary["alerts"] == {"slack": "delivered", "email": "delivered"}
-    text = webhook[-1]["text"]
-    body = (
-        mailbox.messages[-1].get_payload(decode=True).decode()
-        if not mailbox.messages[-1].is_multipart()
-        else mailbox.messages[-1].get_payload()[0].get_payload(decode=True).decode()
-    )
-    for control, rate in failing.items():
-        assert control in text and control in body
-        assert f"{rate:.1%}" in text
-    assert "since the previous run" in text
-    assert "Data docs:" in text
-    assert mailbox.messages[-1]["To"] == "revops@example.com"
+    assert set(summary["alerts"]) == {"overview", *owners}
+    assert all(outcome == {"slack": "delivered", "email": "delivered"} for outcome in summary["alerts"].values())
+    overview, *per_owner = webhook
+    assert overview["path"].endswith("/x") and f"Review queue: {queue} records wait" in overview["text"]
+    for control, (rate, owner) in failing.items():
+        assert control in overview["text"] and f"{rate:.1%}" in overview["text"]
+        (told,) = [m for m in per_owner if control in m["text"]]
+        assert told["path"].endswith("/sales-ops" if owner == "sales-ops" else "/x"), (control, owner)
+        assert f"({owner})" in told["text"] and "since the previous run" in told["text"]
+    assert "Data docs:" in overview["text"]
+    body = mailbox.messages[0].get_payload(decode=True) or mailbox.messages[0].get_payload()[0].get_payload(decode=True)
+    assert all(control in body.decode() for control in failing)
+    assert mailbox.messages[0]["To"] == "revops@example.com"
 
 
 def test_integrity_failure_keeps_yesterday_published_and_alerts(night_copy: Path, channels) -> None:
@@ -171,7 +187,8 @@ def test_orphans_block_the_night_unless_their_parent_was_quarantined(night_copy:
     summary = json.loads(
         nightly.report(parse_instant(AS_OF), "blocked", True, None, None, "IntegrityError").read_text()
     )
-    assert summary["status"] == "not published" and summary["alerts"] == {"slack": "delivered", "email": "delivered"}
+    assert summary["status"] == "not published"
+    assert summary["alerts"] == {"overview": {"slack": "delivered", "email": "delivered"}}
     check = next(c for c in summary["failing_checks"] if c["check_name"] == "lead history -> lead")
     assert check["blocking"] == len(histories) and all(h in check["sample_record_ids"] for h in histories[:10])
     assert "not published" in webhook[-1]["text"] and histories[0] in webhook[-1]["text"]
@@ -199,8 +216,8 @@ def test_a_channel_that_is_down_is_named_in_the_summary(
     )
     quality = nightly.audit()
     summary = json.loads(nightly.report(parse_instant(AS_OF), "down", True, quality, nightly.publish()).read_text())
-    assert summary["alerts"]["email"] == "delivered"
-    assert summary["alerts"]["slack"].startswith("not delivered: ") and not webhook
+    assert summary["alerts"]["overview"]["email"] == "delivered"
+    assert summary["alerts"]["overview"]["slack"].startswith("not delivered: ") and not webhook
 
 
 def test_data_docs_never_render_record_values(night_copy: Path, tmp_path: Path) -> None:
@@ -346,4 +363,4 @@ def test_a_new_control_is_one_registry_row_and_one_flag_column(
     assert finding["suite"] == "hygiene.fct_lead_lifecycle" and not finding["success"]
     assert finding["unexpected_percent"] == pytest.approx(100 * unknown / population)
     assert "segment_unknown" in {c["control_name"] for c in summary["failing_controls"]}
-    assert "segment_unknown" in webhook[-1]["text"]
+    assert any("segment_unknown" in message["text"] for message in webhook)

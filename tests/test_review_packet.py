@@ -32,6 +32,7 @@ def test_packet_has_the_review_sections_and_real_sample_ids(packet: tuple[Path, 
         "pipeline",
         "aging",
         "quality",
+        "review-queue",
         "samples",
     ):
         assert f'<section id="{section}">' in html, section
@@ -50,6 +51,14 @@ def test_packet_has_the_review_sections_and_real_sample_ids(packet: tuple[Path, 
         known = {i for (i,) in con.execute("select lead_id from marts.fct_lead_lifecycle").fetchall()}
     assert sample_ids <= known
     assert "@" not in re.sub(r"<style.*?</style>", "", html, flags=re.S), "no e-mail addresses in the packet"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        queue = dict(con.execute("select reason, count(*) from marts.mart_review_queue group by 1").fetchall())
+        waiting = {i for (i,) in con.execute("select record_id from marts.mart_review_queue").fetchall()}
+    assert queue, "the generated fixture has records waiting"
+    for reason, records in queue.items():
+        assert f"({reason})</h3>\n<p>{records} records wait;" in html, reason
+    queued_ids = set(re.findall(r'<td class="record-id">(\w+)</td>', html))
+    assert queued_ids and queued_ids <= waiting
 
 
 def test_packet_renders_in_headless_chromium(packet: tuple[Path, Path], tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ read the same account whatever happened:
   and the rows left without a parent because that parent was quarantined;
 * a night that was not published: which integrity checks failed, with up to ten record ids and how
   many failed because their parent was quarantined, the quarantine, and the night still served;
+* a published night also: the review queue per reason and team;
 * both: the source objects skipped (the org has no such object, or none of its fields is
   readable) and which alert channels took the message and which did not.
 
@@ -121,7 +122,12 @@ def published(as_of: datetime, run_id: str, quality: dict[str, Any], rows: dict[
         published=True,
     )
     counts = quarantine_counts(run_id)
-    message = alerts.quality_message(history, quality.get("data_docs"), counts)
+    queue = where.warehouse.read_frame(
+        """select reason, owner_team, count(*) as records from marts.mart_review_queue
+           group by reason, owner_team order by reason, owner_team""",
+        published=True,
+    )
+    messages = alerts.night_messages(history, quality.get("data_docs"), counts, queue)
     latest = history[history.run_as_of == history.run_as_of.max()].drop(columns=["description", "run_as_of"])
     return _write(
         {
@@ -140,7 +146,9 @@ def published(as_of: datetime, run_id: str, quality: dict[str, Any], rows: dict[
             "skipped_objects": skipped_objects(run_id),
             # integrity failures explained by a quarantined parent (they did not block the night)
             "integrity_warnings": failing_checks(),
-            "alerts": alerts.send(*message) if message else {},
+            "review_queue": _records(queue),
+            # per message (the overview, then one per owner of failing controls): channel -> outcome
+            "alerts": {message.owner or "overview": alerts.send(message) for message in messages},
         }
     )
 
@@ -175,6 +183,10 @@ def not_published(as_of: datetime, run_id: str, error: str | None = None) -> Pat
             "quarantined": counts,
             "quarantined_examples": examples,
             "skipped_objects": skipped,
-            "alerts": alerts.send(f"Leadflow: night of {as_of:%Y-%m-%d} not published", "\n".join(lines)),
+            "alerts": {
+                "overview": alerts.send(
+                    alerts.Message(f"Leadflow: night of {as_of:%Y-%m-%d} not published", "\n".join(lines))
+                )
+            },
         }
     )

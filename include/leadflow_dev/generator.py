@@ -17,7 +17,7 @@ import random
 from collections import Counter, deque
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -61,6 +61,10 @@ TIME_ZONES = [
     "Europe/Berlin",
     "Australia/Sydney",
 ]
+OPEN_STAGES = [("Discovery", 10), ("Solution", 30), ("Proposal", 50), ("Negotiation", 75)]
+# currency -> units per USD (a month's rate drifts around it); BRL has no rates at all
+CURRENCIES = {"EUR": 0.9, "GBP": 0.78, "JPY": 150.0, "AUD": 1.5}
+LOSS_SPELLINGS = ["Price", "Competitor", "No Decision", "Timing", "Missing Feature", "Other", "COMPETITOR", " price "]
 DEPARTMENTS = ["SDR - NA", "SDR - EMEA", "AE - Mid-Market", "AE - Enterprise"]
 FIRST_NAMES = ["Ana", "Zoë", "José", "Chloé", "Björn", "Siobhán", "Li", "Amara", "O'Neil", "Renée", "Noah", "Ава"]
 LAST_NAMES = ["García", "O'Brien", "Müller", "Nguyễn", "Smith", "Dubois", "Kowalski", "D'Angelo", "Sato", "Øster"]
@@ -316,6 +320,20 @@ class Generator:
             moment = (now + timedelta(minutes=rng.uniform(minutes_lo, minutes_hi))).replace(microsecond=0)
             return moment if moment <= alive_until else None
 
+        def finish() -> None:
+            """Recycle some leads to Nurture (from any status but Converted) and bring some of
+            those back as MQLs, then write the lead's history."""
+            nonlocal now
+            if state["Status"] != "Converted" and rng.random() < 0.12 and (at := later(1440, 1440 * 40)):
+                now = at
+                hist(now, "Status", state["Status"], "Nurture")
+                version(now, Status="Nurture")
+                if rng.random() < 0.5 and (at := later(1440, 1440 * 30)):
+                    now = at
+                    hist(now, "Status", "Nurture", "MQL")
+                    version(now, Status="MQL")
+            self._finish(w, history, state)
+
         # source overwritten later by marketing ops
         if rng.random() < 0.06 and (at := later(60, 20000)):
             new_source = rng.choice(SOURCES + ["Unknown"])
@@ -336,10 +354,10 @@ class Generator:
             owner = rng.choice(world.users)
         else:
             self._engagement(rng, w, marketo_id, now + timedelta(hours=1), form=False)
-            return self._finish(w, history, state)
+            return finish()
         if owner is None:
             if rng.random() > 0.95 or not (at := later(1, 40 if rng.random() < 0.7 else 600)):
-                return self._finish(w, history, state)
+                return finish()
             now = at
             owner = rng.choice(world.users)
             if duplicate and rng.random() < 0.5:
@@ -360,7 +378,7 @@ class Generator:
             self._task(rng, w, lead_id, owner["Id"], now, "Task")
         decision = rng.random()
         if decision < 0.15 or not (at := later(10, 6000)):
-            return self._finish(w, history, state)  # never worked: SLA breaches pile up here
+            return finish()  # never worked: SLA breaches pile up here
         now = at
         if decision < 0.45:
             reason_draw = rng.random()
@@ -376,17 +394,17 @@ class Generator:
             hist(now, "Status", state["Status"], "Rejected")
             hist(now, "Rejection_Reason__c", None, reason)
             version(now, Status="Rejected", Rejected_Date__c=stamp(now), Rejection_Reason__c=reason)
-            return self._finish(w, history, state)
+            return finish()
         hist(now, "Status", state["Status"], "Accepted")
         version(now, Status="Accepted", Accepted_Date__c=stamp(now))
         if rng.random() < 0.5 or not (at := later(60, 20000)):
-            return self._finish(w, history, state)
+            return finish()
         now = at
         if rng.random() < 0.9:
             hist(now, "Status", "Accepted", "SQL")
         version(now, Status="SQL", SQL_Date__c=None if rng.random() < 0.08 else salesforce_format(now))
         if rng.random() < 0.4 or not (at := later(60, 20000)):
-            return self._finish(w, history, state)
+            return finish()
         now = at
         opportunity_id = self._opportunity(rng, w, world, owner["Id"], state["LeadSource"], now)
         hist(now, "Status", "SQL", "Converted")
@@ -548,38 +566,112 @@ class Generator:
     def _opportunity(
         self, rng: random.Random, w: _Writers, world: _World, owner_id: str, source: Any, at: datetime
     ) -> str:
+        """An opportunity created at ``at`` that moves through the open stages, has its amount
+        edited and its close date pushed, and may close: a version and an OpportunityHistory row
+        (the values after the change) per change, up to the fixture's as-of time."""
         opportunity_id = self.next_id("006")
-        closed = rng.random() < 0.3
+        draw = rng.random()  # mostly USD; some blank (USD), some BRL (no rates), the rest rated
+        currency = "USD" if draw < 0.6 else "" if draw < 0.63 else "BRL" if draw < 0.66 else None
+        currency = currency if currency is not None else rng.choice(list(CURRENCIES))
         record = {
             "Id": opportunity_id,
             "Name": f"Deal {opportunity_id[-6:]} - New Business",
             "AccountId": rng.choice(world.accounts),
             "OwnerId": owner_id,
-            "StageName": ("Closed Won" if rng.random() < 0.5 else "Closed Lost") if closed else "Discovery",
+            "StageName": "Discovery",
             "Amount": None if rng.random() < 0.04 else round(rng.uniform(5000, 250000), 2),
+            "CurrencyIsoCode": currency,
             "CloseDate": None if rng.random() < 0.02 else (at + timedelta(days=60)).date().isoformat(),
+            "Probability": 10,
             "LeadSource": rng.choice(SOURCES + [None]) if rng.random() < 0.05 else source,
-            "CampaignId": rng.choice(world.campaigns),
+            "CampaignId": rng.choice(world.campaigns) if rng.random() < 0.8 else None,
             "NextStep": None if rng.random() < 0.08 else rng.choice(["Discovery call booked", "Send proposal"]),
             "Business_Problem__c": None if rng.random() < 0.04 else "Pipeline visibility",
             "Use_Case__c": None if rng.random() < 0.03 else "Routing",
+            "Loss_Reason__c": None,
             "Type": "New Business",
-            "IsClosed": closed,
+            "IsClosed": False,
             "IsWon": False,
             "IsDeleted": False,
             "CreatedDate": salesforce_format(at),
             "LastModifiedDate": salesforce_format(at),
             "SystemModstamp": salesforce_format(at),
         }
-        record["IsWon"] = record["StageName"] == "Closed Won"
-        w.write("salesforce/Opportunity.jsonl", record)
-        if rng.random() < 0.02 and at + timedelta(days=3) < self.as_of:  # deleted by a rep later
-            later = salesforce_format(at + timedelta(days=3))
+
+        def changed(when: datetime, **changes: Any) -> None:
+            record.update(changes, LastModifiedDate=salesforce_format(when), SystemModstamp=salesforce_format(when))
+            w.write("salesforce/Opportunity.jsonl", dict(record))
+            w.write(
+                "salesforce/OpportunityHistory.jsonl",
+                {
+                    "Id": self.next_id("008"),
+                    "OpportunityId": opportunity_id,
+                    "StageName": record["StageName"],
+                    "Amount": record["Amount"],
+                    "CloseDate": record["CloseDate"],
+                    "Probability": record["Probability"],
+                    "CreatedById": owner_id,
+                    "CreatedDate": salesforce_format(when),
+                    "IsDeleted": False,
+                },
+            )
+
+        changed(at)
+        now = at
+        for stage, probability in OPEN_STAGES[1 : 1 + rng.randrange(0, 4)]:
+            now += timedelta(days=rng.uniform(2, 45), seconds=rng.randrange(3600))
+            if now >= self.as_of:
+                return opportunity_id
+            changes: dict[str, Any] = {"StageName": stage, "Probability": probability}
+            if record["CloseDate"] and rng.random() < 0.3:  # the close date slips
+                pushed = date.fromisoformat(record["CloseDate"]) + timedelta(days=rng.randrange(14, 46))
+                changes["CloseDate"] = pushed.isoformat()
+            if record["Amount"] is not None and rng.random() < 0.2:
+                changes["Amount"] = round(record["Amount"] * rng.uniform(0.7, 1.3), 2)
+            changed(now, **changes)
+        if rng.random() < 0.45:
+            now += timedelta(days=rng.uniform(2, 60), seconds=rng.randrange(3600))
+            if now < self.as_of:
+                won = rng.random() < 0.45
+                changed(
+                    now,
+                    StageName="Closed Won" if won else "Closed Lost",
+                    Probability=100 if won else 0,
+                    IsClosed=True,
+                    IsWon=won,
+                    Loss_Reason__c=None if won or rng.random() < 0.2 else rng.choice(LOSS_SPELLINGS),
+                )
+        if rng.random() < 0.02 and now + timedelta(days=3) < self.as_of:  # deleted by a rep later
+            later = salesforce_format(now + timedelta(days=3))
             w.write(
                 "salesforce/Opportunity.jsonl",
                 {**record, "IsDeleted": True, "SystemModstamp": later, "LastModifiedDate": later},
             )
         return opportunity_id
+
+    def _conversion_rates(self, w: _Writers, rng: random.Random) -> None:
+        """Monthly dated rates per currency from before the first opportunity to the as-of month,
+        the last one open-ended (NextStartDate 9999-12-31), entered when the org was set up."""
+        first = date(self.setup_time.year, self.setup_time.month, 1)
+        months = []
+        while first <= self.as_of.date():
+            months.append(first)
+            first = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        entered = salesforce_format(self.setup_time)
+        for iso, rate in CURRENCIES.items():
+            for start, following in zip(months, months[1:] + [date(9999, 12, 31)], strict=True):
+                w.write(
+                    "salesforce/DatedConversionRate.jsonl",
+                    {
+                        "Id": self.next_id("04w"),
+                        "IsoCode": iso,
+                        "ConversionRate": round(rate * rng.uniform(0.95, 1.05), 6),
+                        "StartDate": start.isoformat(),
+                        "NextStartDate": following.isoformat(),
+                        "CreatedDate": entered,
+                        "SystemModstamp": entered,
+                    },
+                )
 
     # -- driver --------------------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -592,6 +684,7 @@ class Generator:
                 files[obj.file] = stack.enter_context(path.open("w", encoding="utf-8"))
             writers = _Writers(files)
             world = self._world(writers, random.Random(f"{self.seed}-world"))
+            self._conversion_rates(writers, random.Random(f"{self.seed}-rates"))
             for n in range(self.n_leads):
                 self._lead(n, writers, world)
             self._campaign_members(writers, world)
@@ -605,24 +698,29 @@ class Generator:
         return manifest
 
     def _campaign_members(self, w: _Writers, world: _World) -> None:
+        """Memberships of every third lead, some leads in two or three campaigns, some members who
+        never responded."""
         rng = random.Random(f"{self.seed}-members")
+        span = int((self.as_of - self.start).total_seconds())
         for n in range(1, self.counters["00Q"] + 1, 3):
-            at = self.start + timedelta(seconds=rng.randrange(int((self.as_of - self.start).total_seconds())))
-            w.write(
-                "salesforce/CampaignMember.jsonl",
-                {
-                    "Id": self.next_id("00v"),
-                    "CampaignId": rng.choice(world.campaigns),
-                    "LeadId": sf_id("00Q", n),
-                    "ContactId": None,
-                    "Status": "Responded",
-                    "HasResponded": True,
-                    "FirstRespondedDate": at.date().isoformat(),
-                    "IsDeleted": False,
-                    "CreatedDate": salesforce_format(at),
-                    "SystemModstamp": salesforce_format(at),
-                },
-            )
+            for _ in range(1 + (rng.random() < 0.3) + (rng.random() < 0.1)):
+                at = self.start + timedelta(seconds=rng.randrange(span))
+                responded = rng.random() < 0.8
+                w.write(
+                    "salesforce/CampaignMember.jsonl",
+                    {
+                        "Id": self.next_id("00v"),
+                        "CampaignId": rng.choice(world.campaigns),
+                        "LeadId": sf_id("00Q", n),
+                        "ContactId": None,
+                        "Status": "Responded" if responded else "Sent",
+                        "HasResponded": responded,
+                        "FirstRespondedDate": at.date().isoformat() if responded else None,
+                        "IsDeleted": False,
+                        "CreatedDate": salesforce_format(at),
+                        "SystemModstamp": salesforce_format(at),
+                    },
+                )
 
 
 def generate(out_dir: Path, leads: int, seed: int, as_of: str | datetime) -> dict[str, Any]:

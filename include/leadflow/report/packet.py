@@ -2,9 +2,10 @@
 
 Sections follow the RevOps review (volumes by source and segment, acceptance, rejection reasons,
 SLA compliance by team and owner, SQL-to-opportunity conversion, opportunity evidence misses,
-pipeline by source, stage aging, data-quality trend) and, for each diagnostic pattern, a table of
-sample records: "the numbers point to the problem; sample records explain it". Sample tables
-carry ids, sources, teams, dates and reasons only - no personal data.
+pipeline by source, stage aging, data-quality trend), the review queue (per reason: how many
+records wait, how long, with which teams, and the longest-waiting ones) and, for each diagnostic
+pattern, a table of sample records: "the numbers point to the problem; sample records explain
+it". Sample tables carry ids, sources, teams, dates and reasons only - no personal data.
 """
 
 from __future__ import annotations
@@ -36,6 +37,52 @@ class Pattern:
     title: str
     question: str
     rows: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class QueueReason:
+    """One reason of the review queue: how many records wait, how long, with which teams."""
+
+    reason: str
+    records: int
+    median_age_days: float
+    oldest_age_days: float
+    by_team: str  # an HTML table
+    samples: list[dict[str, Any]]  # the longest-waiting records
+
+
+QUEUE_REASONS = {
+    "unworked_past_sla": "MQLs past their decision SLA with no decision",
+    "unrouted_mql": "MQLs never routed, past the assign SLA",
+    "routed_to_inactive_owner": "Open leads owned by someone who left",
+    "stalled_opportunity": "Open opportunities stuck in a stage past its threshold",
+    "sql_without_touch": "SQLs nobody ever called or e-mailed",
+}
+
+
+def _review_queue(read: Reader) -> list[QueueReason]:
+    """The review queue at the as-of time, per reason: counts, ages, teams and the oldest records."""
+    queue = read(
+        """select reason, record_id, record_type, coalesce(owner_team, 'no team') as team,
+                  cast(since as date) as since, age_days
+           from marts.mart_review_queue order by reason, age_days desc, record_id"""
+    )
+    reasons = []
+    for reason, rows in queue.groupby("reason", sort=True):
+        teams = rows.groupby("team").agg(records=("record_id", "size"), median_age_days=("age_days", "median"))
+        samples = rows.head(SAMPLES)[["record_id", "record_type", "team", "since", "age_days"]].copy()
+        samples["since"] = pd.to_datetime(samples.since).dt.strftime("%Y-%m-%d")
+        reasons.append(
+            QueueReason(
+                f"{QUEUE_REASONS.get(reason, reason)} ({reason})",
+                len(rows),
+                float(rows.age_days.median()),
+                float(rows.age_days.max()),
+                _table(teams.round(1).reset_index()),
+                samples.round({"age_days": 1}).astype(object).where(samples.notna(), "-").to_dict(orient="records"),
+            )
+        )
+    return reasons
 
 
 def _chart(frame: pd.DataFrame, kind: str, title: str, **kwargs: Any) -> str:
@@ -262,6 +309,7 @@ def build_packet(read: Reader, out_dir: Path, month: date | None = None) -> Path
         aging=_table(aging),
         quality=_table(latest_quality),
         patterns=_patterns(read, month),
+        review_queue=_review_queue(read),
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"review-packet-{month:%Y-%m}.html"
