@@ -1,6 +1,7 @@
 -- One row per campaign: its members at the as-of time (not deleted) and how many responded; the
 -- leads it touched first (their first campaign membership) and how far they went (MQL, SQL,
 -- opportunity, won, pipeline in USD); and the opportunities it is the primary campaign of.
+-- Membership counts are null when CampaignMember was not available tonight (mart_source_coverage).
 with members as (
     select
         campaign_id,
@@ -41,6 +42,11 @@ primary_campaign as (
     group by campaign_id
 ),
 
+membership_known as (
+    select is_available from {{ ref('mart_source_coverage') }}
+    where source_object = 'salesforce.campaignmember'
+),
+
 campaign_ids as (
     select campaign_id from {{ ref('stg_salesforce__campaigns') }}
     union
@@ -55,8 +61,9 @@ select
     campaign_ids.campaign_id,
     campaigns.campaign_name,
     campaigns.campaign_type,
-    coalesce(members.members, 0) as members,
-    coalesce(members.responded, 0) as responded,
+    -- without CampaignMember (skipped tonight) membership is not known: null, not 0
+    case when (select is_available from membership_known) then coalesce(members.members, 0) end as members,
+    case when (select is_available from membership_known) then coalesce(members.responded, 0) end as responded,
     coalesce(first_touch.first_touch_leads, 0) as first_touch_leads,
     coalesce(first_touch.first_touch_mqls, 0) as first_touch_mqls,
     coalesce(first_touch.first_touch_sqls, 0) as first_touch_sqls,
