@@ -62,8 +62,10 @@ select
     campaigns.campaign_name,
     campaigns.campaign_type,
     -- without CampaignMember (skipped tonight) membership is not known: null, not 0
-    case when (select is_available from membership_known) then coalesce(members.members, 0) end as members,
-    case when (select is_available from membership_known) then coalesce(members.responded, 0) end as responded,
+    case when (select membership_known.is_available from membership_known) then coalesce(members.members, 0) end
+        as members,
+    case when (select membership_known.is_available from membership_known) then coalesce(members.responded, 0) end
+        as responded,
     coalesce(first_touch.first_touch_leads, 0) as first_touch_leads,
     coalesce(first_touch.first_touch_mqls, 0) as first_touch_mqls,
     coalesce(first_touch.first_touch_sqls, 0) as first_touch_sqls,
