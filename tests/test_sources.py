@@ -24,3 +24,21 @@ def test_an_object_outside_the_catalogue_is_an_error_before_any_request(extract,
 
 def test_salesforce_names_match_in_any_case() -> None:
     assert source_object("salesforce", "leadhistory").name == "LeadHistory"
+
+
+def test_the_dbt_project_knows_every_object_of_the_catalogue() -> None:
+    """dbt cannot import the catalogue: its source entries and the audit models' object list
+    (macro `raw_objects`) must name the same objects, or an added object is silently unaudited."""
+    import re
+
+    import yaml
+    from leadflow.settings import PROJECT_ROOT
+
+    catalogue = {(obj.system, obj.name.lower()) for obj in ALL_OBJECTS}
+    macro = (PROJECT_ROOT / "dbt_project" / "macros" / "raw_objects.sql").read_text(encoding="utf-8")
+    assert set(re.findall(r"\('(salesforce|marketo)', '(\w+)'", macro)) == catalogue
+    declared = set()
+    for path in (PROJECT_ROOT / "dbt_project" / "models" / "staging").rglob("*sources.yml"):
+        for source in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]:
+            declared |= {(source["name"], table["name"]) for table in source.get("tables", [])}
+    assert catalogue <= declared
