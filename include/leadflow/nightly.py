@@ -25,10 +25,6 @@ from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS, Method, source
 
 log = logging.getLogger(__name__)
 
-# The night's files hold personal data (raw payloads carry names and e-mails): whatever a task
-# creates, and the dbt it starts, is readable by its owner only.
-os.umask(0o077)
-
 
 class IntegrityError(RuntimeError):
     """The night's warehouse failed an integrity check: it must not be published."""
