@@ -177,6 +177,10 @@ def test_a_rerun_with_nothing_new_publishes_nothing_and_a_new_load_rebuilds(nigh
     run_night(summary["as_of"], run_id="after-a-load")
     assert night_copy.stat().st_ino != published
     assert json.loads((night_copy.parent / "reports" / "last_run.json").read_text())["run_id"] == "after-a-load"
+    night_copy.unlink()  # someone removed what BI reads: the same night publishes it again
+    run_night(summary["as_of"], run_id="after-a-removal")
+    assert night_copy.exists()
+    assert json.loads((night_copy.parent / "reports" / "last_run.json").read_text())["run_id"] == "after-a-removal"
 
 
 def test_no_file_of_a_night_is_readable_by_others(built_night: Path) -> None:

@@ -139,9 +139,10 @@ def project_fingerprint() -> str:
 
 def anything_new() -> bool:
     """False when tonight would rebuild the published marts unchanged: they are of tonight's
-    as-of, built by this project, and nothing was loaded or quarantined since (a night re-run)."""
+    as-of, built by this project, nothing was loaded or quarantined since (a night re-run), and
+    they are still there to read."""
     with _writing("anything_new"), paths().warehouse.raw_store() as store:
-        unchanged = store.unchanged_since_publish(project_fingerprint())
+        unchanged = store.unchanged_since_publish(project_fingerprint()) and paths().warehouse.has_published()
     if unchanged:
         log.info("nothing new since the published night of the same as-of: transform, audit and publish skipped")
     return not unchanged

@@ -84,6 +84,11 @@ class Warehouse(ABC):
         """Copy every table of the work warehouse's ``marts`` schema into the published one,
         atomically for readers. Returns rows per mart."""
 
+    def has_published(self) -> bool:
+        """Whether BI has published marts to read (none before the first publish, or once someone
+        removed them)."""
+        return bool(self.mart_tables(published=True))
+
     def mart_tables(self, *, published: bool = False) -> list[str]:
         """The tables of the ``marts`` schema, by name."""
         frame = self.read_frame(

@@ -80,6 +80,9 @@ class DuckDBWarehouse(Warehouse):
     def default_reports(self, home: Path) -> Path:
         return self.published_path.parent / "reports"
 
+    def has_published(self) -> bool:
+        return self.published_path.exists() and super().has_published()
+
     def read_frame(self, sql: str, *, published: bool = False) -> pd.DataFrame:
         path = self.published_path if published else self.work_path
         with duckdb.connect(str(path), read_only=True, config=duckdb_config()) as con:
