@@ -85,6 +85,8 @@ def send(message: Message) -> dict[str, str]:
         except Exception as error:
             log.exception("E-mail alert not delivered")
             outcome["email"] = f"not delivered: {type(error).__name__}"
+    if not outcome:
+        outcome["none"] = f"not sent: no {SLACK_CONN_ID} or {SMTP_CONN_ID} connection is configured"
     return outcome
 
 
