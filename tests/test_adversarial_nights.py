@@ -15,18 +15,11 @@ import pytest
 from conftest import check_marts, reference, run_night, use_sandbox
 from leadflow.extract.validate import MAX_TEXT, check
 from leadflow.settings import paths
+from leadflow_dev.org_shapes import read_jsonl, write_jsonl
 from leadflow_dev.sandbox.process import running_sandbox
 
 AS_OF = "2026-06-30T23:00:00Z"
 HUGE_TITLE = "T" * 5_000_000
-
-
-def _read(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def _write(path: Path, rows: list[dict[str, Any]]) -> None:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
 
 
 def _latest(leads: list[dict[str, Any]], lead_id: str) -> dict[str, Any]:
@@ -37,7 +30,7 @@ def _bad_nights(source: Path, served: Path, valid: Path) -> dict[str, str]:
     """``served``: the fixture with bad fields in the latest versions of three real leads, a lead
     without an Id and a history row twice. ``valid``: what should load (bad fields nulled or
     truncated, the keyless lead and the second copy gone). Returns the field problems planted."""
-    leads = _read(source / "salesforce" / "Lead.jsonl")
+    leads = read_jsonl(source / "salesforce" / "Lead.jsonl")
     ids = sorted({lead["Id"] for lead in leads})
     mql = next(i for i in ids if _latest(leads, i)["Status"] == "MQL" and _latest(leads, i)["MQL_Date__c"])
     sized = next(i for i in ids if i != mql and _latest(leads, i)["NumberOfEmployees"])
@@ -58,7 +51,7 @@ def _bad_nights(source: Path, served: Path, valid: Path) -> dict[str, str]:
     keyless = {**_latest(leads, titled), "Id": None, "LastName": "No Id"}
     for target, versions in ((served, bad_versions + [keyless]), (valid, valid_versions)):
         shutil.copytree(source, target)
-        _write(target / "salesforce" / "Lead.jsonl", versions)
+        write_jsonl(target / "salesforce" / "Lead.jsonl", versions)
     history = served / "salesforce" / "LeadHistory.jsonl"
     with history.open("a", encoding="utf-8") as handle:
         handle.write(history.read_text(encoding="utf-8").splitlines()[0] + "\n")

@@ -15,14 +15,10 @@ from conftest import run_night, use_sandbox
 from leadflow import doctor
 from leadflow.settings import PROJECT_ROOT
 from leadflow_dev.generator import generate
-from leadflow_dev.org_shapes import NO_STAMPS, STOCK_ORG, OrgShape, render
+from leadflow_dev.org_shapes import NO_STAMPS, STOCK_ORG, OrgShape, read_jsonl, render, write_jsonl
 from leadflow_dev.sandbox.process import running_sandbox
 
 AS_OF = "2026-06-30T23:00:00Z"
-
-
-def _lines(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _as_a_real_org(fixture: Path) -> None:
@@ -31,12 +27,12 @@ def _as_a_real_org(fixture: Path) -> None:
     (fixture / "salesforce" / "LeadHistory.jsonl").write_text("")
     (fixture / "salesforce" / "Group.jsonl").unlink()
     opportunities = fixture / "salesforce" / "Opportunity.jsonl"
-    rows = _lines(opportunities)
+    rows = read_jsonl(opportunities)
     for row in rows:
         if row.get("Amount") is not None:
             row["Amount"] = int(round(row["Amount"]))
     rows.append({**rows[0], "Id": "006purged000000001", "AccountId": "001purged000000001", "IsDeleted": True})
-    opportunities.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    write_jsonl(opportunities, rows)
 
 
 def _night(fixture: Path, home: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dict]:
@@ -133,9 +129,9 @@ def test_doctor_names_every_unmapped_status_and_missing_field(
     stock = tmp_path / "stock"
     render(generated_fixture, stock, STOCK_ORG)
     leads = stock / "salesforce" / "Lead.jsonl"
-    rows = _lines(leads)
+    rows = read_jsonl(leads)
     rows[0]["Status"] = "Recycled - Cold"
-    leads.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    write_jsonl(leads, rows)
     with running_sandbox(stock, tmp_path / "tls") as sandbox:
         use_sandbox(monkeypatch, sandbox, tmp_path / "w.duckdb")
         assert doctor.main(PROJECT_ROOT / "dbt_project" / "seeds") == 1

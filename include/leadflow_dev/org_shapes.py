@@ -78,11 +78,13 @@ NO_STAMPS = OrgShape(
 )
 
 
-def _lines(path: Path) -> list[dict[str, Any]]:
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a fixture file (one JSON object a line)."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _write(path: Path, rows: list[dict[str, Any]]) -> None:
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Write records as a fixture file."""
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
 
 
@@ -91,15 +93,15 @@ def render(source: Path, target: Path, shape: OrgShape) -> None:
     shutil.copytree(source, target)
     leads = target / "salesforce" / "Lead.jsonl"
     rendered = []
-    for lead in _lines(leads):
+    for lead in read_jsonl(leads):
         lead = {shape.fields.get(name, name): value for name, value in lead.items() if shape.fields.get(name, name)}
         lead["Status"] = shape.statuses.get(lead["Status"], lead["Status"])
         rendered.append(lead)
-    _write(leads, rendered)
+    write_jsonl(leads, rendered)
     history = target / "salesforce" / "LeadHistory.jsonl"
     if history.exists():
         rows = []
-        for row in _lines(history):
+        for row in read_jsonl(history):
             row["Field"] = shape.fields.get(row["Field"], row["Field"])
             if row["Field"] is None:
                 continue
@@ -107,4 +109,4 @@ def render(source: Path, target: Path, shape: OrgShape) -> None:
                 row["OldValue"] = shape.statuses.get(row["OldValue"], row["OldValue"])
                 row["NewValue"] = shape.statuses.get(row["NewValue"], row["NewValue"])
             rows.append(row)
-        _write(history, rows)
+        write_jsonl(history, rows)
