@@ -87,12 +87,19 @@ def test_no_secret_in_anything_a_faulty_night_writes(night_on: RunningSandbox, t
 
 @pytest.mark.night
 def test_bulk_api_lands_what_rest_pages_land(
-    night_on: RunningSandbox, built_night: Path, monkeypatch: pytest.MonkeyPatch
+    night_on: RunningSandbox, built_night: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Bulk API 2.0 jobs and Marketo's bulk activity export land the same versions and fields as
+    REST pages (the session's night read every object as REST pages)."""
     monkeypatch.setenv("AIRFLOW_CONN_SALESFORCE_DEFAULT", night_on.airflow_connection(bulk_threshold=0))
+    monkeypatch.setenv("AIRFLOW_CONN_MARKETO_DEFAULT", night_on.airflow_connection(bulk_threshold=0))
     night_on.admin("faults", {"spec": "503:0.1", "seed": 5})  # a chunk asked for again, not the whole job
-    extract_all(parse_instant(AS_OF), "bulk")
+    with caplog.at_level(logging.INFO, logger="leadflow.extract.jobs"):
+        extract_all(parse_instant(AS_OF), "bulk")
     assert night_on.admin("faults")["injected"]["503"] > 0
+    logged = [r.getMessage() for r in caplog.records if r.name == "leadflow.extract.jobs"]
+    read_in_bulk = {message.split(":")[0] for message in logged if "read as a bulk" in message.lower()}
+    assert {"Lead", "activities"} <= read_in_bulk, logged
     with duckdb.connect(str(paths().warehouse.work), read_only=True) as con:
         lead = con.execute("select payload from raw_salesforce.lead limit 1").fetchall()[0][0]
         clean = duckdb.connect(str(built_night.with_name("night.work.duckdb")), read_only=True)
@@ -100,8 +107,15 @@ def test_bulk_api_lands_what_rest_pages_land(
             "select payload from raw_salesforce.lead where record_id = ?", [json.loads(lead)["Id"]]
         ).fetchall()
         clean.close()
+        activity = con.execute("select record_id, payload from raw_marketo.activities limit 1").fetchall()[0]
+        clean = duckdb.connect(str(built_night.with_name("night.work.duckdb")), read_only=True)
+        rest_activity = clean.execute(
+            "select payload from raw_marketo.activities where record_id = ?", [activity[0]]
+        ).fetchall()
+        clean.close()
     assert _versions(paths().warehouse.work) == _versions(built_night.with_name("night.work.duckdb"))
     assert set(json.loads(lead)) == set(json.loads(rest_lead[0][0])), "the same fields land either way"
+    assert json.loads(activity[1]) == json.loads(rest_activity[0][0]), "an activity lands alike either way"
 
 
 @pytest.mark.night

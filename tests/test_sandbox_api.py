@@ -173,8 +173,33 @@ def test_marketo_bulk_lead_export_in_31_day_windows(sandbox: RunningSandbox, gen
     ]
     assert len(rows) == len(_fixture_lines(generated_fixture, "marketo/leads.jsonl"))
     assert set(rows[0]) == set(fields)
+    too_long = {"fields": fields, "filter": {"updatedAt": {"startAt": "2025-01-01T00:00:00Z", "endAt": AS_OF}}}
     with pytest.raises(MarketoError, match="exceeds 31 days"):
-        client._export_window(parse_instant("2025-01-01T00:00:00Z"), parse_instant(AS_OF), fields)
+        client._export("leads", too_long)
+
+
+def test_marketo_bulk_activity_export_serves_what_rest_pages_serve(
+    sandbox: RunningSandbox, generated_fixture: Path
+) -> None:
+    client = MarketoClient(_credentials(sandbox))
+    types = [t["id"] for t in client.activity_types()]
+    since = parse_instant("2025-06-01T00:00:00Z")
+    rest = [a for p in client.activity_pages(client.paging_token(since), types) for a in p.activities]
+    windows = list(client.export_activities(since, parse_instant(AS_OF), types))
+    exported = [row for window in windows for row in csv.DictReader(io.StringIO(window))]
+    assert len(windows) > 1 and len(exported) == len(rest) > 0
+    by_id = {int(row["id"]): row for row in exported}
+    for activity in rest:
+        row = by_id[activity["id"]]
+        assert row["activityDate"] == activity["activityDate"]
+        assert int(row["leadId"]) == activity["leadId"] and int(row["activityTypeId"]) == activity["activityTypeId"]
+        assert json.loads(row["attributes"]) == activity["attributes"]
+    one_type = [
+        row
+        for w in client.export_activities(since, parse_instant(AS_OF), types[:1])
+        for row in csv.DictReader(io.StringIO(w))
+    ]
+    assert {int(row["activityTypeId"]) for row in one_type} == {types[0]}
 
 
 @pytest.mark.parametrize("fault", ["429@2", "503@2", "expire@2", "drop@2", "limit@2", "slow@2"])

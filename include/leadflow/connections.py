@@ -6,8 +6,9 @@ A connection holds the API base URL in ``host`` (``https://...``), the OAuth cli
 ``verify``          path of a CA bundle for a private CA (default: the system trust store)
 ``timeout``         seconds per request (default 60)
 ``max_attempts``    retries per call before the task fails (default 8)
-``bulk_threshold``  Salesforce: a query expected to return more rows than this runs as a Bulk API
-                    2.0 job, fewer as REST pages (default 10000)
+``bulk_threshold``  a query expected to return more rows than this runs as a bulk job, fewer as
+                    REST pages (default 10000): Salesforce's Bulk API 2.0 when the first page's
+                    ``totalSize`` is above it, Marketo's activity export once the pages run past it
 ``history_start``   Marketo only: where a first run (no watermark) starts (default 2015-01-01)
 """
 

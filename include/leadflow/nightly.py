@@ -114,7 +114,7 @@ def extract_marketo(object_name: str, as_of: datetime, run_id: str) -> dict[str,
                 result = jobs.extract_marketo_leads(client, store, obj, as_of, run_id, history_start)
             case Method.ACTIVITIES:
                 type_ids = [int(t["id"]) for t in client.activity_types()]
-                result = jobs.extract_marketo_activities(client, store, obj, type_ids, run_id, history_start)
+                result = jobs.extract_marketo_activities(client, store, obj, type_ids, as_of, run_id, history_start)
             case Method.ACTIVITY_TYPES:
                 result = jobs.extract_marketo_reference(store, obj, client.activity_types(), run_id)
             case Method.PROGRAMS:

@@ -6,7 +6,8 @@ run's as-of time, and commits chunk by chunk; versions already stored are not st
 
 Small deltas come as REST pages, checked record by record. Large ones (a first night, a backfill,
 a mass update) come as bulk CSV chunks: Salesforce's Bulk API 2.0 when the first REST page says the
-query holds more than the connection's ``bulk_threshold`` rows, Marketo's bulk lead export always;
+query holds more than the connection's ``bulk_threshold`` rows, Marketo's bulk activity export when
+the activity pages run past it, Marketo's bulk lead export always;
 each chunk is landed set-based (:meth:`RawStore.write_csv_chunk`), so memory is bounded by a chunk.
 """
 
@@ -22,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from leadflow.extract.marketo import MarketoClient
+from leadflow.extract.marketo import ACTIVITY_FIELDS, ActivityPage, MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
 from leadflow.extract.validate import check
 from leadflow.raw import PageResult, RawStore, Rejected
@@ -161,23 +162,53 @@ def extract_marketo_activities(
     store: RawStore,
     obj: SourceObject,
     type_ids: list[int],
+    as_of: datetime,
     run_id: str,
     history_start: datetime,
 ) -> PageResult:
+    """Activities since the watermark. REST pages are read first; once they hold more than the
+    connection's ``bulk_threshold`` rows with more to come, the night is large (a first night, a
+    backfill): the pages read so far are dropped and the whole window comes as bulk activity
+    exports instead, landed set-based."""
     store.ensure_table(obj)
-    types = {"id": "integer", "leadId": "integer", "activityDate": "datetime", "activityTypeId": "integer"}
     watermark = store.watermark(obj)
-    token = client.paging_token(parse_instant(watermark) if watermark else history_start)
-    per_page_watermark = len(type_ids) <= 10  # with several type groups, move it once all are read
+    since = parse_instant(watermark) if watermark else history_start
+    pages = client.activity_pages(client.paging_token(since), type_ids)
+    head: list[ActivityPage] = []
+    for page in pages:
+        head.append(page)
+        if sum(len(p.activities) for p in head) > client.creds.bulk_threshold:
+            pages.close()
+            log.info("%s: more than %d rows, read as a bulk activity export", obj.name, client.creds.bulk_threshold)
+            total = PageResult()
+            for chunk in _chunk_files(client.export_activities(since, as_of, type_ids)):
+                result, watermark = store.write_csv_chunk(obj, chunk, ACTIVITY_FIELDS, run_id, watermark, ("", "null"))
+                total.add(result)
+            break
+    else:
+        total = _land_activity_pages(store, obj, head, len(type_ids) <= 10, run_id, watermark)
+    store.record_load(obj, run_id, total)
+    return total
+
+
+def _land_activity_pages(
+    store: RawStore,
+    obj: SourceObject,
+    pages: list[ActivityPage],
+    per_page_watermark: bool,
+    run_id: str,
+    watermark: str | None,
+) -> PageResult:
+    """REST activity pages landed ``REST_CHUNK`` records to a transaction. With several groups of
+    type ids (each read from the watermark on), the watermark moves once all are landed."""
     latest = watermark
     total = PageResult()
-    for records in _batched((page.activities for page in client.activity_pages(token, type_ids)), REST_CHUNK):
-        good, bad = _split(records, types, obj, lambda r: r["activityDate"])
+    for records in _batched((page.activities for page in pages), REST_CHUNK):
+        good, bad = _split(records, ACTIVITY_FIELDS, obj, lambda r: r["activityDate"])
         latest = _latest((version for _, version, _ in good), latest)
         total.add(store.write_page(obj, good, bad, run_id, latest if per_page_watermark else None))
     if not per_page_watermark and latest:
         store.write_page(obj, [], [], run_id, latest)
-    store.record_load(obj, run_id, total)
     return total
 
 

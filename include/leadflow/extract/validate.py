@@ -26,6 +26,7 @@ _DATE = {"date"}
 _INTEGER = {"int", "integer"}
 _NUMBER = {"double", "currency", "percent", "float"}
 _BOOLEAN = {"boolean"}
+_JSON = {"json"}
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ def _check(value: Any, kind: str) -> str | None:
         return None
     if kind in _BOOLEAN:
         return None if isinstance(value, bool) else f"expected boolean, got {value!r:.40}"
+    if kind in _JSON:
+        return None if isinstance(value, list | dict) else f"expected JSON, got {value!r:.40}"
     if isinstance(value, str):
         try:
             value.encode("utf-8")
@@ -109,6 +112,7 @@ _SQL_RULES: list[tuple[set[str], str, str, str]] = [
     ),
     (_NUMBER, "try_cast({v} as double)", "try_cast({v} as double) is null", "expected number, got"),
     (_BOOLEAN, "lower({v}) = 'true'", "lower({v}) not in ('true', 'false')", "expected boolean, got"),
+    (_JSON, "try_cast({v} as json)", "try_cast({v} as json) is null", "expected JSON, got"),
 ]
 
 

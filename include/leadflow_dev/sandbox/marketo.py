@@ -1,5 +1,5 @@
 """The Marketo side of the sandbox: the identity service, activity types, paging tokens and
-activity pages, lead describe and lookups, the bulk lead export and programs."""
+activity pages, lead describe and lookups, the bulk lead and activity exports and programs."""
 
 from __future__ import annotations
 
@@ -155,23 +155,35 @@ async def mkto_lead_describe(request: Request) -> Response:
     )
 
 
+EXPORT_FILTERS = {"leads": "updatedAt", "activities": "createdAt"}  # what each export is windowed by
+
+
 async def mkto_export_create(request: Request) -> Response:
+    """A bulk lead export (``filter.updatedAt``) or activity export (``filter.createdAt``, with
+    ``activityTypeIds``), windowed to at most 31 days as Marketo's are."""
     if (error := await _guard(request)) is not None:
         return error
     state: SandboxState = request.app.state.sandbox
+    kind = request.path_params["kind"]
+    if kind not in EXPORT_FILTERS:
+        return _mkto_error("1003", f"no bulk export of {kind}")
     body = await request.json()
-    window = (body.get("filter") or {}).get("updatedAt") or {}
+    filters = body.get("filter") or {}
+    window = filters.get(EXPORT_FILTERS[kind]) or {}
     try:
         start, end = parse_instant(window["startAt"]), parse_instant(window["endAt"])
-    except (KeyError, ValueError):
-        return _mkto_error("1003", "filter.updatedAt.startAt and endAt are required")
+        type_ids = [int(t) for t in filters.get("activityTypeIds") or []]
+    except (KeyError, ValueError, TypeError):
+        return _mkto_error("1003", f"filter.{EXPORT_FILTERS[kind]}.startAt and endAt are required")
     if end - start > timedelta(days=MKTO_MAX_EXPORT_DAYS):
-        return _mkto_error("1003", f"updatedAt filter exceeds {MKTO_MAX_EXPORT_DAYS} days")
+        return _mkto_error("1003", f"{EXPORT_FILTERS[kind]} filter exceeds {MKTO_MAX_EXPORT_DAYS} days")
     export_id = str(uuid.uuid4())
     state.exports[export_id] = {
-        "fields": body.get("fields") or list(state.fields("leads")),
+        "kind": kind,
+        "fields": body.get("fields") or list(state.fields(kind)),
         "start": start,
         "end": end,
+        "type_ids": type_ids,
         "status": "Created",
     }
     return _mkto_ok([{"exportId": export_id, "format": "CSV", "status": "Created"}])
@@ -179,7 +191,8 @@ async def mkto_export_create(request: Request) -> Response:
 
 def _export(request: Request) -> dict[str, Any] | None:
     state: SandboxState = request.app.state.sandbox
-    return state.exports.get(request.path_params["export_id"])
+    export = state.exports.get(request.path_params["export_id"])
+    return export if export is not None and export["kind"] == request.path_params["kind"] else None
 
 
 async def mkto_export_enqueue(request: Request) -> Response:
@@ -208,9 +221,11 @@ async def mkto_export_file(request: Request) -> Response:
     export = _export(request)
     if export is None or export["status"] != "Completed":
         return _mkto_error("1029", "Export not ready")
-    at = ts_sql("(line::json->>'updatedAt')")
     lo = export["start"].replace(tzinfo=None).isoformat(sep=" ")
     hi = export["end"].replace(tzinfo=None).isoformat(sep=" ")
+    if export["kind"] == "activities":
+        return PlainTextResponse(_activity_export(state, export, lo, hi), media_type="text/csv")
+    at = ts_sql("(line::json->>'updatedAt')")
     rows = state.store.rows(MKTO["leads"], state.clock, f"{at} >= timestamp '{lo}' and {at} <= timestamp '{hi}'")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -219,6 +234,18 @@ async def mkto_export_file(request: Request) -> Response:
         row = state.apply_drift("leads", row)
         writer.writerow(["null" if row.get(f) is None else row.get(f) for f in export["fields"]])
     return PlainTextResponse(out.getvalue(), media_type="text/csv")
+
+
+def _activity_export(state: SandboxState, export: dict[str, Any], lo: str, hi: str) -> str:
+    """The activities of an export's window and types as CSV, written by DuckDB (lists as JSON)."""
+    predicates = [f"stamp >= timestamp '{lo}'", f"stamp <= timestamp '{hi}'"]
+    if export["type_ids"]:
+        predicates.append(f"(line::json->>'activityTypeId')::int in ({', '.join(map(str, export['type_ids']))})")
+    cursor_id, cursor = state.store.open_cursor(MKTO["activities"], export["fields"], state.clock, predicates, True)
+    try:
+        return state.store.csv_page(cursor_id, 0, cursor.total)[0]
+    finally:
+        state.store.close_cursor(cursor_id)
 
 
 async def mkto_programs(request: Request) -> Response:
@@ -246,9 +273,9 @@ ROUTES = [
     Route("/rest/v1/activities.json", mkto_activities),
     Route("/rest/v1/leads.json", mkto_leads),
     Route("/rest/v1/leads/describe.json", mkto_lead_describe),
-    Route("/bulk/v1/leads/export/create.json", mkto_export_create, methods=["POST"]),
-    Route("/bulk/v1/leads/export/{export_id}/enqueue.json", mkto_export_enqueue, methods=["POST"]),
-    Route("/bulk/v1/leads/export/{export_id}/status.json", mkto_export_status),
-    Route("/bulk/v1/leads/export/{export_id}/file.json", mkto_export_file),
+    Route("/bulk/v1/{kind:str}/export/create.json", mkto_export_create, methods=["POST"]),
+    Route("/bulk/v1/{kind:str}/export/{export_id}/enqueue.json", mkto_export_enqueue, methods=["POST"]),
+    Route("/bulk/v1/{kind:str}/export/{export_id}/status.json", mkto_export_status),
+    Route("/bulk/v1/{kind:str}/export/{export_id}/file.json", mkto_export_file),
     Route("/rest/asset/v1/programs.json", mkto_programs),
 ]
