@@ -40,7 +40,12 @@ $(VENV)/.installed: requirements.txt requirements-sandbox.txt requirements-dev.t
 	$(BIN)/uv pip install --quiet --python $(PY) -r requirements-dev.txt -e .
 	touch $@
 
-venv: $(VENV)/.installed
+# The DuckDB release BI drivers bundle, apart from the venv's: tests open the published file with it.
+$(VENV)/bi-client/.installed: $(VENV)/.installed
+	$(BIN)/uv pip install --quiet --python $(PY) --target $(VENV)/bi-client duckdb==1.1.3
+	touch $@
+
+venv: $(VENV)/.installed $(VENV)/bi-client/.installed
 
 # The dbt graph the DAG renders from (Cosmos LoadMode.DBT_MANIFEST: DAG parsing never runs dbt).
 MANIFEST := dbt_project/target/manifest.json

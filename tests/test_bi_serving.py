@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import run_night, use_sandbox
+from conftest import BIN, run_night, use_sandbox
+from leadflow.settings import paths
 from leadflow_dev.sandbox.process import RunningSandbox
 
 pytestmark = pytest.mark.night
@@ -62,3 +63,27 @@ def test_reader_in_a_loop_during_a_full_night(
         assert all(leads == cohort_leads for leads, cohort_leads in result["seen"]), "a half-built state was seen"
     assert len({leads for leads, _ in fresh["seen"]}) == 2, "new connections see yesterday's marts, then today's"
     assert len({leads for leads, _ in held["seen"]}) == 1, "a held connection keeps a consistent snapshot"
+
+
+def test_published_file_opens_in_a_duckdb_1x_client(night_copy: Path) -> None:
+    """BI drivers bundle DuckDB 1.x, which cannot read DuckDB 2.0's own format: the published file
+    is written in one they read, with every mart and its rows."""
+    client = BIN.parent / "bi-client"  # DuckDB 1.1.3, installed beside the venv by `make venv`
+    count_rows = (
+        "import duckdb, json, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+        'tables = [t for (t,) in con.execute("select table_name from information_schema.tables '
+        "where table_schema = 'marts'\").fetchall()]; "
+        "print(json.dumps([duckdb.__version__, {t: con.execute(f'select count(*) from marts.{t}').fetchall()[0][0] "
+        "for t in tables}]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", count_rows, str(night_copy)],
+        env={"PYTHONPATH": str(client)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    version, rows = json.loads(result.stdout)
+    assert version.startswith("1.")
+    summary = json.loads((paths().reports / "last_run.json").read_text())
+    assert rows == summary["rows"] and len(rows) > 10

@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -69,6 +70,21 @@ class Paths:
 def duckdb_config() -> dict[str, str]:
     """Settings of every DuckDB connection the night opens (its warehouse files, chunk checks)."""
     return {"memory_limit": os.environ.get("LEADFLOW_DUCKDB_MEMORY_LIMIT", "2GB")}
+
+
+# The oldest DuckDB storage format: every DuckDB 1.x client reads it (BI drivers bundle 1.x
+# releases: Evidence's node-api 1.4, Metabase's driver, many duckdb-engine installs); DuckDB 2.0's
+# own format is unreadable to them.
+PUBLISH_STORAGE_VERSION = "v1.0.0"
+
+
+def publish_storage_version() -> str:
+    """The storage format of the published DuckDB file (``LEADFLOW_PUBLISH_STORAGE_VERSION``, e.g.
+    ``v1.4.0`` for clients of 1.4 and later, which reads faster and is smaller)."""
+    version = os.environ.get("LEADFLOW_PUBLISH_STORAGE_VERSION", PUBLISH_STORAGE_VERSION)
+    if not re.fullmatch(r"v\d+\.\d+\.\d+", version):
+        raise ValueError(f"LEADFLOW_PUBLISH_STORAGE_VERSION={version!r}: expected a DuckDB version such as v1.0.0")
+    return version
 
 
 def _installed_dbt() -> str:

@@ -4,7 +4,9 @@ The night writes the *work* file (raw, staging, intermediate, marts). BI tools r
 *published* file, which holds only the ``marts`` schema. Publishing copies the marts into a new
 file beside the published one and renames it over it, so a reader holding the old file keeps
 reading a consistent old state, a new reader sees the new state, and nobody ever sees half a
-night. If a night fails before publishing, yesterday's published file is untouched.
+night. If a night fails before publishing, yesterday's published file is untouched. The published
+file is written in a storage format BI tools' DuckDB 1.x drivers read
+(:func:`~leadflow.settings.publish_storage_version`); the work file in DuckDB's own.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from leadflow.raw import (
     table_for,
     utcnow,
 )
-from leadflow.settings import duckdb_config
+from leadflow.settings import duckdb_config, publish_storage_version
 from leadflow.sources import SourceObject
 from leadflow.warehouse import MARTS, Warehouse, WarehouseBusy, lock_wait_seconds
 
@@ -128,14 +130,15 @@ class DuckDBWarehouse(Warehouse):
         staging.unlink(missing_ok=True)
         rows: dict[str, int] = {}
         tables = self.mart_tables()
-        with duckdb.connect(str(staging), config=duckdb_config()) as con:
+        with duckdb.connect(config=duckdb_config()) as con:
+            con.execute(f"attach {_quoted(staging)} as pub (storage_version '{publish_storage_version()}')")
             con.execute(f"attach {_quoted(self.work_path)} as work (read_only)")
-            con.execute(f"create schema {MARTS}")
+            con.execute(f"create schema pub.{MARTS}")
             for table in tables:
-                con.execute(f"create table {MARTS}.{table} as select * from work.{MARTS}.{table}")
-                rows[table] = con.execute(f"select count(*) from {MARTS}.{table}").fetchall()[0][0]
+                con.execute(f"create table pub.{MARTS}.{table} as select * from work.{MARTS}.{table}")
+                rows[table] = con.execute(f"select count(*) from pub.{MARTS}.{table}").fetchall()[0][0]
             con.execute("detach work")
-            con.execute("checkpoint")
+            con.execute("detach pub")  # checkpoints it
         os.replace(staging, published)
         return rows
 
