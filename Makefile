@@ -32,6 +32,7 @@ help:
 	@echo "make test   lint and the whole test suite"
 	@echo "make test-fast   the tests that build no night (pure Python, the sandbox API, dbt on empty sources)"
 	@echo "make lint   ruff + sqlfluff"
+	@echo "make docs   dbt docs as one HTML file beside the run summary (WAREHOUSE=file.duckdb)"
 	@echo "make bench  a whole night per phase vs its floor, and a +1 day increment (BENCH_LEADS='10000 100000')"
 
 $(VENV)/.installed: requirements.txt requirements-sandbox.txt requirements-dev.txt pyproject.toml
@@ -91,8 +92,8 @@ test-fast: $(MANIFEST)
 suites: $(MANIFEST)
 	$(PY) -m leadflow.cli quality init
 
-docs: venv
-	cd dbt_project && LEADFLOW_WORK_WAREHOUSE=$${LEADFLOW_WORK_WAREHOUSE:-$(CURDIR)/warehouse/leadflow.work.duckdb} ../$(BIN)/dbt docs generate --profiles-dir .
+docs: $(MANIFEST)
+	LEADFLOW_WAREHOUSE=$(WAREHOUSE) $(BIN)/leadflow docs
 
 bench: $(MANIFEST)
 	$(PY) -m leadflow_dev.bench --leads $(BENCH_LEADS)

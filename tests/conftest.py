@@ -52,6 +52,34 @@ def require_service(name: str, available: bool) -> None:
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+SCREENSHOTS = Path(os.environ.get("LEADFLOW_TEST_OUTPUT", PROJECT_ROOT / "test-output")) / "screenshots"
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """A full-page screenshot kept under the test output folder (``LEADFLOW_TEST_OUTPUT``, default
+    ``test-output/``), for a person to look at after the run."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def offline(page: Any) -> list[str]:
+    """Refuse every request that leaves the disk (as with no network); the list of those refused."""
+    refused: list[str] = []
+
+    def route(request_route: Any) -> None:
+        url = request_route.request.url
+        if url.startswith(("file:", "data:", "blob:")):
+            request_route.continue_()
+        else:
+            refused.append(url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    return refused
+
+
 @contextmanager
 def headless_chromium() -> Iterator[Any]:
     """A headless Chromium (the Debian package) driven by Playwright, as a reader's browser."""

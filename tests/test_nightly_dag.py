@@ -69,14 +69,21 @@ def test_parsing_the_dag_never_runs_dbt(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 @pytest.mark.e2e
-def test_airflow_runs_the_night_and_marts_equal_reference(generated_fixture: Path, tmp_path: Path) -> None:
+def test_airflow_runs_the_night_and_marts_equal_reference(dag, generated_fixture: Path, tmp_path: Path) -> None:
     warehouse = tmp_path / "dag.duckdb"
     as_of = json.loads((generated_fixture / "manifest.json").read_text())["as_of"]
+    said: list[str] = []
     with running_sandbox(generated_fixture, tmp_path / "tls") as sandbox:
         env = nightly_env(sandbox.airflow_connection(), warehouse)
         env["LEADFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
-        code = run_nightly(env, as_of, tmp_path / "dag.log")
+        code = run_nightly(env, as_of, tmp_path / "dag.log", said.append)
     assert code == 0, (tmp_path / "dag.log").read_text()[-4000:]
+    # the person watching saw every task end, with the records each extract received, and each phase
+    ended = {line.split()[1]: line for line in said if line.startswith("  ✓ ")}
+    assert set(ended) == set(dag.task_ids), set(dag.task_ids) ^ set(ended)
+    assert " received, " in ended["extract_salesforce_lead"] and " tables, " in ended["publish"]
+    assert [line.split(":")[0] for line in said if line.startswith("──")] == ["── extract", "── transform"]
+    assert len((tmp_path / "dag.log").read_text().splitlines()) > len(said), "the log keeps what was filtered"
     result = check_marts(warehouse, reference(generated_fixture, as_of), tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]
     summary = json.loads((tmp_path / "reports" / "last_run.json").read_text())

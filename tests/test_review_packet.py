@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import headless_chromium
+from conftest import headless_chromium, offline, screenshot
 from leadflow.report.packet import build_published_packet
 
 pytestmark = pytest.mark.night
@@ -61,14 +61,15 @@ def test_packet_has_the_review_sections_and_real_sample_ids(packet: tuple[Path, 
     assert queued_ids and queued_ids <= waiting
 
 
-def test_packet_renders_in_headless_chromium(packet: tuple[Path, Path], tmp_path: Path) -> None:
+def test_packet_renders_in_headless_chromium(packet: tuple[Path, Path]) -> None:
     path, _ = packet
     with headless_chromium() as browser:
         page = browser.new_page(viewport={"width": 1200, "height": 900})
+        refused = offline(page)
         page.goto(path.as_uri())
         drawn = page.evaluate("""() => [...document.querySelectorAll('img.chart')]
                                       .map(img => img.complete && img.naturalWidth > 300 && img.naturalHeight > 100)""")
-        screenshot = tmp_path / "packet.png"
-        page.screenshot(path=str(screenshot), full_page=True)
+        shot = screenshot(page, "review-packet")
+    assert refused == [], "the packet works offline"
     assert len(drawn) >= 4 and all(drawn)
-    assert screenshot.stat().st_size > 50_000
+    assert shot.stat().st_size > 50_000

@@ -1,5 +1,6 @@
 """``leadflow``: the product's command line (the Great Expectations suites; ``doctor``, which
-checks the lifecycle configuration against the org of the Salesforce connection)."""
+checks the lifecycle configuration against the org of the Salesforce connection; ``docs``, dbt's
+documentation as one file that opens from disk)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ def _doctor(args: argparse.Namespace) -> int:
     return doctor.main(paths().dbt_project / "seeds")
 
 
+def _docs(args: argparse.Namespace) -> int:
+    from leadflow import dbt_docs
+    from leadflow.settings import paths
+
+    print(f"dbt docs: {dbt_docs.build(paths())}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -36,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="check the lifecycle mapping (seeds lead_status_stages, lead_fields) against the org"
     )
     check.set_defaults(func=_doctor)
+
+    docs = commands.add_parser("docs", help="dbt docs of the warehouse as one HTML file, beside the run summary")
+    docs.set_defaults(func=_docs)
 
     return parser
 

@@ -11,18 +11,20 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+from leadflow import dbt_docs
 from leadflow.report.packet import build_packet
-from leadflow.settings import PROJECT_ROOT
+from leadflow.settings import PROJECT_ROOT, paths
 from leadflow.timefmt import parse_instant
 from leadflow.warehouse.duckdb import DuckDBWarehouse
 
 from leadflow_dev.generator import generate
+from leadflow_dev.progress import Progress
 from leadflow_dev.sandbox.process import running_sandbox
 
 DEMO_LEADS = 2000
@@ -40,21 +42,36 @@ def nightly_env(sandbox_connection_json: str, warehouse: Path) -> dict[str, str]
     }
 
 
-def run_nightly(env: dict[str, str], as_of: str, log_file: Path) -> int:
-    """Run leadflow_nightly once with ``airflow dags test`` for the logical date ``as_of``."""
+def run_nightly(env: dict[str, str], as_of: str, log_file: Path, say: Callable[[str], None] = print) -> int:
+    """Run leadflow_nightly once with ``airflow dags test`` for the logical date ``as_of``: every
+    line Airflow writes (at INFO) goes to ``log_file``; each task's start and end, and a line per
+    phase, to ``say``."""
     airflow = str(Path(sys.executable).parent / "airflow")
     logical_date = parse_instant(as_of).isoformat()
-    with log_file.open("w") as log:
-        return subprocess.run(
+    progress = Progress(say)
+    with (
+        log_file.open("w") as log,
+        subprocess.Popen(
             [airflow, "dags", "test", "leadflow_nightly", logical_date],
-            env=env,
-            stdout=log,
+            env={**env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO"},
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            check=False,
-        ).returncode
+            text=True,
+            bufsize=1,
+        ) as process,
+    ):
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.write(line)
+            progress.feed(line)
+        code = process.wait()
+    progress.close()
+    return code
 
 
-def print_summary(summary_path: Path, log_file: Path) -> None:
+def print_summary(summary_path: Path, log_file: Path, planted: bool = False) -> None:
+    """The night's summary for a person; ``planted``: the demo's generated fixture, whose defects
+    are made on purpose (each control has something to find)."""
     summary = json.loads(summary_path.read_text())
     print(f"\nLeadflow night as of {summary['as_of']}")
     print("Rows per published mart:")
@@ -62,6 +79,11 @@ def print_summary(summary_path: Path, log_file: Path) -> None:
         print(f"  {name:32s} {count:>8}")
     failing = summary["failing_controls"]
     print(f"Failing data-quality controls: {len(failing)} of {len(summary['controls'])}")
+    if planted and failing:
+        print(
+            "  (the demo fixture is generated with these defects planted, so that every control has something\n"
+            "   to find; on your own data each line is work for the control's owner, who is alerted)"
+        )
     for control in failing:
         print(
             f"  {control['control_name']:34s} {control['failing_rate']:6.1%} > {control['threshold']:.1%}"
@@ -79,6 +101,8 @@ def print_summary(summary_path: Path, log_file: Path) -> None:
     packet = summary.get("review_packet")
     if packet:
         print(f"Review packet: {packet}")
+    if summary.get("dbt_docs"):
+        print(f"dbt docs (every model and column, lineage; opens from disk): {summary['dbt_docs']}")
     print(f"Airflow log: {log_file}")
 
 
@@ -149,8 +173,10 @@ def _run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
     summary = json.loads(summary_path.read_text())
     read_published = partial(DuckDBWarehouse.beside(warehouse).read_frame, published=True)
     summary["review_packet"] = str(build_packet(read_published, reports))
+    with environment(env):
+        summary["dbt_docs"] = str(dbt_docs.build(paths()))
     summary_path.write_text(json.dumps(summary, indent=2))
-    print_summary(summary_path, log_file)
+    print_summary(summary_path, log_file, planted=fixtures is None)
     return 0
 
 
@@ -158,11 +184,18 @@ def run_night(fixtures: Path | None, warehouse: Path, as_of: str | None, run_id:
     """One night without Airflow against a sandbox; the run summary's path."""
     from leadflow import nightly
 
-    with sandboxed_night(fixtures, warehouse, as_of) as (env, as_of, _):
-        saved = dict(os.environ)
-        os.environ.update(env)
-        try:
-            return nightly.run(parse_instant(as_of), run_id)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    with sandboxed_night(fixtures, warehouse, as_of) as (env, as_of, _), environment(env):
+        return nightly.run(parse_instant(as_of), run_id)
+
+
+@contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    """This process's environment replaced by ``env`` (what :func:`leadflow.settings.paths` reads)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -3,7 +3,8 @@
 Runs every validation definition of the GX file context (see :mod:`leadflow.quality.suites`) on
 pandas DataFrames read over a read-only DuckDB connection, with each hygiene control's
 ``mostly`` taken from the ``data_quality_controls`` seed (``1 - threshold``) so that dbt and GX
-read one policy. Validation results and data docs go under the reports directory (``<reports>/gx``).
+read one policy. Validation results and data docs go under the reports directory (``<reports>/gx``),
+with ``tonight.html`` beside GX's index: the night's validations, on a page that opens offline.
 
 * ``integrity`` suites guard the pipeline itself: any failure stops publishing.
 * ``hygiene`` suites are the CRM controls: a failure is a finding, published and alerted,
@@ -16,8 +17,11 @@ import logging
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
 
+from leadflow.quality import offline_index
 from leadflow.quality.suites import all_suites, check_committed, open_context, validation_name
 
 if TYPE_CHECKING:
@@ -139,4 +143,8 @@ def validate(where: Paths) -> QualityReport:
         _without_record_values(context.validation_results_store, key)
     suites = list({key.expectation_suite_identifier.name: key.expectation_suite_identifier for key in tonight}.values())
     sites = context.build_data_docs(resource_identifiers=tonight + suites)
-    return QualityReport(findings=findings, data_docs=next(iter(sites.values()), None))
+    site = next(iter(sites.values()), None)
+    if site is None:
+        return QualityReport(findings=findings, data_docs=None)
+    index = offline_index.write(context, tonight, Path(unquote(urlparse(site).path)).with_name("tonight.html"))
+    return QualityReport(findings=findings, data_docs=index.as_uri())

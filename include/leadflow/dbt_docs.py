@@ -1,0 +1,40 @@
+"""dbt's documentation site as one HTML file that opens from disk (``dbt docs generate --static``):
+every model's description, columns, tests, lineage and the work warehouse's catalog. ``make docs``
+and ``make demo`` write it beside the run summary, as ``dbt-docs.html``.
+
+``target/index.html`` needs a web server (it fetches ``manifest.json`` and ``catalog.json``); the
+static file carries both. It is built in a target directory of its own, so the manifest the DAG
+parses from is not touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from leadflow.settings import Paths, dbt_executable
+
+
+class DocsError(RuntimeError):
+    pass
+
+
+def build(where: Paths) -> Path:
+    """Generate the static docs against ``where``'s work warehouse; the file's path."""
+    where.reports.mkdir(parents=True, exist_ok=True)
+    target = where.reports / "dbt-docs.html"
+    with tempfile.TemporaryDirectory(prefix="leadflow-docs-") as out, where.warehouse.writer("dbt docs generate"):
+        result = subprocess.run(
+            [dbt_executable(), "docs", "generate", "--static", "--profiles-dir", ".", "--target-path", out],
+            cwd=where.dbt_project,
+            env={**os.environ, **where.dbt_env},
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise DocsError(f"dbt docs generate failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
+        shutil.copyfile(Path(out) / "static_index.html", target)
+    return target
