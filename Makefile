@@ -83,11 +83,14 @@ format: venv
 	mkdir -p $(AIRFLOW_HOME)
 	cd dbt_project && LEADFLOW_WORK_WAREHOUSE=$(AIRFLOW_HOME)/lint.duckdb ../$(BIN)/sqlfluff fix models --disable-progress-bar
 
+# Tests run side by side, one worker per core (TEST_WORKERS=0: one process, in order).
+TEST_WORKERS ?= auto
+
 test: airflow-init lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 test-fast: $(MANIFEST)
-	$(BIN)/pytest -m "not night"
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal -m "not night"
 
 suites: $(MANIFEST)
 	$(PY) -m leadflow.cli quality init

@@ -27,10 +27,32 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
+
 from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS
 from leadflow.timefmt import parse_instant
 from leadflow_dev.generator import generate
 from leadflow_dev.sandbox.process import RunningSandbox, running_sandbox
+
+
+def _dbt_output_of_this_worker() -> None:
+    """Under pytest-xdist, each worker's dbt writes a target and log folder of its own inside the
+    project it runs (``target-gw0``...): dbt writes them on every run, and two runs in one folder
+    trample each other. Seeded with the install-time target (manifest and partial-parse state),
+    which stays as it was for the DAG to read."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or "DBT_TARGET_PATH" in os.environ:
+        return
+    installed = PROJECT_ROOT / "dbt_project" / "target"
+    own = installed.with_name(f"target-{worker}")
+    own.mkdir(exist_ok=True)
+    for name in ("manifest.json", "partial_parse.msgpack"):
+        if (installed / name).exists():
+            shutil.copy2(installed / name, own / name)
+    os.environ["DBT_TARGET_PATH"] = own.name  # relative: inside whichever project dbt runs
+    os.environ["DBT_LOG_PATH"] = f"logs-{worker}"
+
+
+_dbt_output_of_this_worker()
 
 SHARED = PROJECT_ROOT.parent / "shared"
 SMALL_FIXTURE = SHARED / "fixtures" / "small"

@@ -110,19 +110,16 @@ def _raw_counts(work: Path) -> dict[str, int]:
         return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for (t,) in tables}
 
 
-def test_docs_generate_and_source_freshness(tmp_path: Path, night_copy: Path) -> None:
+def test_every_model_and_published_column_is_described_and_sources_are_fresh(night_copy: Path, tmp_path: Path) -> None:
+    """Descriptions from the manifest the DAG renders from (the docs site: test_docs)."""
     from conftest import dbt
     from leadflow.settings import paths
 
-    docs = dbt(["docs", "generate", "--target-path", str(tmp_path / "target")], paths().warehouse)
-    assert docs.returncode == 0, docs.stdout[-2000:]
-    catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
-    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    manifest = json.loads(paths().dbt_manifest.read_text())
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
     assert all(n["description"] for n in models), [n["name"] for n in models if not n["description"]]
     published = [n for n in models if n["schema"] == "marts"]
-    assert all(c["description"] for n in published for c in n["columns"].values())
-    assert "model.leadflow.fct_lead_lifecycle" in catalog["nodes"]
+    assert published and all(c["description"] for n in published for c in n["columns"].values())
     assert {e["name"] for e in manifest["exposures"].values()} >= {"lead_funnel_dashboard", "monthly_review_packet"}
     freshness = dbt(["source", "freshness", "--target-path", str(tmp_path / "target")], paths().warehouse)
     assert freshness.returncode == 0, freshness.stdout[-2000:]

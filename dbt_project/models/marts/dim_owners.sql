@@ -1,7 +1,9 @@
--- One row per Salesforce user who can own leads: team and time zone for SLA and review
--- reporting. No names or e-mail addresses are published.
+-- One row per Salesforce user who can own leads: name, team and time zone for SLA and review
+-- reporting. A rep's name is published (the SLA review names who owns what, DECISIONLOG 36);
+-- no e-mail address, and nothing of the leads' own people.
 select
     user_id as owner_id,
+    user_name as owner_name,
     department as owner_team,
     time_zone as owner_time_zone,
     is_active
