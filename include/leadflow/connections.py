@@ -10,6 +10,8 @@ A connection holds the API base URL in ``host`` (``https://...``), the OAuth cli
                     REST pages (default 10000): Salesforce's Bulk API 2.0 when the first page's
                     ``totalSize`` is above it, Marketo's activity export once the pages run past it
 ``history_start``   Marketo only: where a first run (no watermark) starts (default 2015-01-01)
+``instance_url``    Salesforce only: where records open in a browser, for the review packet's links
+                    (default: ``host``)
 """
 
 from __future__ import annotations
@@ -62,6 +64,15 @@ def credentials(conn_id: str) -> ApiCredentials:
         max_attempts=int(extra.get("max_attempts", 8)),
         bulk_threshold=int(extra.get("bulk_threshold", 10_000)),
     )
+
+
+def instance_url(conn_id: str = SALESFORCE_CONN_ID) -> str | None:
+    """Where the org's records open in a browser: the connection's extra ``instance_url``, else its
+    host; None without the connection (the packet then shows ids without links)."""
+    if not configured(conn_id):
+        return None
+    conn = _connection(conn_id)
+    return (conn.extra_dejson.get("instance_url") or credentials(conn_id).base_url).rstrip("/") or None
 
 
 def history_start(conn_id: str) -> datetime:

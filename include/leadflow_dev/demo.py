@@ -14,14 +14,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
 from leadflow import dbt_docs
-from leadflow.report.packet import build_packet
+from leadflow.report.packet import build_published_packet
 from leadflow.settings import PROJECT_ROOT, paths
 from leadflow.timefmt import parse_instant
-from leadflow.warehouse.duckdb import DuckDBWarehouse
 
 from leadflow_dev.generator import generate
 from leadflow_dev.progress import Progress
@@ -171,9 +169,8 @@ def _run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
     # `airflow dags test` runs one DAG, so the demo builds the packet itself
     summary_path = reports / "last_run.json"
     summary = json.loads(summary_path.read_text())
-    read_published = partial(DuckDBWarehouse.beside(warehouse).read_frame, published=True)
-    summary["review_packet"] = str(build_packet(read_published, reports))
     with environment(env):
+        summary["review_packet"] = str(build_published_packet())
         summary["dbt_docs"] = str(dbt_docs.build(paths()))
     summary_path.write_text(json.dumps(summary, indent=2))
     print_summary(summary_path, log_file, planted=fixtures is None)
