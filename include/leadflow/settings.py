@@ -63,8 +63,8 @@ class Paths:
     @property
     def dbt_manifest(self) -> Path:
         """The project's manifest, built at install time (``make manifest``, the image's ``dbt parse``):
-        DAG parsing reads it."""
-        return self.dbt_project / "target" / "manifest.json"
+        DAG parsing reads it. In dbt's target folder (``DBT_TARGET_PATH``, default ``target``)."""
+        return self.dbt_project / os.environ.get("DBT_TARGET_PATH", "target") / "manifest.json"
 
 
 def duckdb_config() -> dict[str, str]:
