@@ -24,10 +24,11 @@ export LEADFLOW_HOME := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv manifest airflow-init demo night test test-fast lint format bench suites docs clean
+.PHONY: help venv manifest airflow-init demo night airflow test test-fast lint format bench suites docs clean
 
 help:
 	@echo "make demo   sandbox + nightly DAG end to end (FIXTURES=dir WAREHOUSE=file.duckdb AS_OF=iso)"
+	@echo "make airflow  the Airflow UI on this checkout's runs (AIRFLOW_PORT=8080)"
 	@echo "make night  the same night without Airflow (FIXTURES=dir WAREHOUSE=file.duckdb AS_OF=iso)"
 	@echo "make test   lint and the whole test suite"
 	@echo "make test-fast   the tests that build no night (pure Python, the sandbox API, dbt on empty sources)"
@@ -68,6 +69,12 @@ airflow-init: $(AIRFLOW_HOME)/.initialised $(MANIFEST)
 
 demo: airflow-init
 	$(PY) -m leadflow_dev.cli demo $(if $(FIXTURES),--fixtures $(FIXTURES)) --warehouse $(WAREHOUSE) $(if $(AS_OF),--as-of $(AS_OF))
+
+# The Airflow UI on this checkout's metadata (the runs make demo made), every local user an admin.
+AIRFLOW_PORT ?= 8080
+airflow: airflow-init
+	@echo "Airflow UI: http://localhost:$(AIRFLOW_PORT) (Ctrl-C stops it)"
+	AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True $(BIN)/airflow api-server --port $(AIRFLOW_PORT)
 
 night: $(MANIFEST)
 	$(PY) -m leadflow_dev.cli night $(if $(FIXTURES),--fixtures $(FIXTURES)) --warehouse $(WAREHOUSE) $(if $(AS_OF),--as-of $(AS_OF))

@@ -84,6 +84,13 @@ def test_airflow_runs_the_night_and_marts_equal_reference(dag, generated_fixture
     assert " received, " in ended["extract_salesforce_lead"] and " tables, " in ended["publish"]
     assert [line.split(":")[0] for line in said if line.startswith("──")] == ["── extract", "── transform"]
     assert len((tmp_path / "dag.log").read_text().splitlines()) > len(said), "the log keeps what was filtered"
+    # each task's lines where Airflow's UI reads its log (make airflow)
+    run_logs = max(
+        (Path(os.environ["AIRFLOW_HOME"]) / "logs" / "dag_id=leadflow_nightly").iterdir(), key=os.path.getmtime
+    )
+    lead_log = (run_logs / "task_id=extract_salesforce_lead" / "attempt=1.log").read_text()
+    assert "Lead: PageResult(received=" in lead_log and "task_id=extract_salesforce_user" not in lead_log
+    assert {p.parent.name.removeprefix("task_id=") for p in run_logs.glob("*/attempt=1.log")} == set(dag.task_ids)
     result = check_marts(warehouse, reference(generated_fixture, as_of), tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]
     summary = json.loads((tmp_path / "reports" / "last_run.json").read_text())

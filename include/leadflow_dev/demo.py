@@ -46,7 +46,7 @@ def run_nightly(env: dict[str, str], as_of: str, log_file: Path, say: Callable[[
     phase, to ``say``."""
     airflow = str(Path(sys.executable).parent / "airflow")
     logical_date = parse_instant(as_of).isoformat()
-    progress = Progress(say)
+    progress = Progress(say, task_logs=Path(env.get("AIRFLOW_HOME", PROJECT_ROOT / ".airflow")) / "logs")
     with (
         log_file.open("w") as log,
         subprocess.Popen(

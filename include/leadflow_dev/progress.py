@@ -5,6 +5,10 @@ log file keeps every line Airflow wrote; only this reading of it is filtered.
 It reads the lines ``airflow dags test`` logs at INFO: ``[DAG TEST] starting task_id=…`` and
 ``[DAG TEST] end task task_id=…`` (Airflow's own markers around each task), ``Task instance state
 updated … new_state=…`` and ``Done. Returned value was: …`` (what the task returned).
+
+``airflow dags test`` runs every task in its own process and writes no task log files; given
+``task_logs`` (Airflow's log folder) each task's lines are also written where Airflow's UI reads
+a task's log (``dag_id=…/run_id=…/task_id=…/attempt=1.log``), so ``make airflow`` shows them.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+from typing import TextIO
 
 _STAMP = r"^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)"
 START = re.compile(_STAMP + r" .*\[DAG TEST\] starting task_id=(\S+)")
@@ -21,6 +27,7 @@ END = re.compile(_STAMP + r" .*\[DAG TEST\] end task task_id=(\S+)")
 STATE = re.compile(r"Task instance state updated .*new_state=(\w+)")
 RETURNED = re.compile(r"Done\. Returned value was: (\{.*\}) \[")
 FAILED = re.compile(r"\[DAG TEST\] Error running task|Task failed")
+RUNNING = re.compile(r"\[DAG TEST\] running task <TaskInstance: (\S+?)\.(\S+) (\S+) ")
 
 
 def phase_of(task_id: str) -> str:
@@ -66,13 +73,19 @@ class Progress:
     """Fed the log's lines one by one; calls ``say`` with what a person watching should read."""
 
     say: Callable[[str], None] = print
+    task_logs: Path | None = None
     _started: dict[str, datetime] = field(default_factory=dict)
+    _task_log: TextIO | None = None
     _state: str = ""
     _returned: object = None
     _phase: Phase | None = None
     failed: list[str] = field(default_factory=list)
 
     def feed(self, line: str) -> None:
+        if match := RUNNING.search(line):
+            self._open_task_log(*match.groups())
+        if self._task_log is not None:
+            self._task_log.write(line)
         if match := START.match(line):
             at, task_id = _instant(match[1]), match[2]
             self._started[task_id] = at
@@ -94,7 +107,20 @@ class Progress:
         elif match := END.match(line):
             self._end(match[2], _instant(match[1]))
 
+    def _open_task_log(self, dag_id: str, task_id: str, run_id: str) -> None:
+        self._close_task_log()
+        if self.task_logs is not None:
+            path = self.task_logs / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}" / "attempt=1.log"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._task_log = path.open("w", encoding="utf-8")
+
+    def _close_task_log(self) -> None:
+        if self._task_log is not None:
+            self._task_log.close()
+            self._task_log = None
+
     def _end(self, task_id: str, at: datetime) -> None:
+        self._close_task_log()
         seconds = (at - self._started.pop(task_id, at)).total_seconds()
         state = self._state or "done"
         mark = "✓" if state in ("success", "done", "skipped") else "✗"
@@ -118,6 +144,7 @@ class Progress:
 
     def close(self) -> None:
         """The line that ends the current phase (call once more when the log ends)."""
+        self._close_task_log()
         phase, self._phase = self._phase, None
         if phase is None or (phase.tasks <= 1 and phase.name not in ("extract", "transform")):
             return
