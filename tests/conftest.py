@@ -38,14 +38,14 @@ def _dbt_output_of_this_worker() -> None:
     """Under pytest-xdist, each worker's dbt writes a target and log folder of its own inside the
     project it runs (``target-gw0``...): dbt writes them on every run, and two runs in one folder
     trample each other. Seeded with the install-time target (manifest and partial-parse state),
-    which stays as it was for the DAG to read (MetricFlow reads the semantic manifest beside it)."""
+    which stays as it was for the DAG to read."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker or "DBT_TARGET_PATH" in os.environ:
         return
     installed = PROJECT_ROOT / "dbt_project" / "target"
     own = installed.with_name(f"target-{worker}")
     own.mkdir(exist_ok=True)
-    for name in ("manifest.json", "semantic_manifest.json", "partial_parse.msgpack"):
+    for name in ("manifest.json", "partial_parse.msgpack"):
         if (installed / name).exists():
             shutil.copy2(installed / name, own / name)
     os.environ["DBT_TARGET_PATH"] = own.name  # relative: inside whichever project dbt runs
