@@ -281,3 +281,9 @@ def export_marts(warehouse: Warehouse, target: Path) -> None:
             con.register("frame", frame)
             con.execute(f"create table marts.{mart} as select * from frame")
             con.unregister("frame")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first (the true Airflow runs, marked ``e2e``): run side by side, the
+    suite then ends on short tests instead of waiting on one long one."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
