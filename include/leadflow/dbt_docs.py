@@ -9,13 +9,11 @@ parses from is not touched.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
-from leadflow.settings import Paths, dbt_executable
+from leadflow.settings import Paths
 
 
 class DocsError(RuntimeError):
@@ -27,13 +25,7 @@ def build(where: Paths) -> Path:
     where.reports.mkdir(parents=True, exist_ok=True)
     target = where.reports / "dbt-docs.html"
     with tempfile.TemporaryDirectory(prefix="leadflow-docs-") as out, where.warehouse.writer("dbt docs generate"):
-        result = subprocess.run(
-            [dbt_executable(), "docs", "generate", "--static", "--profiles-dir", ".", "--target-path", out],
-            cwd=where.dbt_project,
-            env={**os.environ, **where.dbt_env},
-            capture_output=True,
-            text=True,
-        )
+        result = where.dbt("docs", "generate", "--static", "--target-path", out)
         if result.returncode != 0:
             raise DocsError(f"dbt docs generate failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
         shutil.copyfile(Path(out) / "static_index.html", target)

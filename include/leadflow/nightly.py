@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import asdict
@@ -20,7 +18,7 @@ from leadflow.extract.marketo import MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
 from leadflow.quality.validate import validate
 from leadflow.raw import PageResult
-from leadflow.settings import dbt_executable, paths
+from leadflow.settings import paths
 from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS, Method, source_object
 
 log = logging.getLogger(__name__)
@@ -153,13 +151,7 @@ def build_models(run_id: str | None = None) -> None:
     the DAG's producer task runs, for runs without Airflow (``make night``, tests)."""
     where = paths()
     with _writing("dbt build", run_id):
-        result = subprocess.run(
-            [dbt_executable(), "build", "--profiles-dir", "."],
-            cwd=where.dbt_project,
-            env={**os.environ, **where.dbt_env},
-            capture_output=True,
-            text=True,
-        )
+        result = where.dbt("build")
     if result.returncode != 0:
         raise BuildError(f"dbt build failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,17 @@ class Paths:
         """The environment dbt runs with beyond the worker's: the warehouse's, and the dbt that
         :func:`dbt_executable` runs."""
         return {**self.warehouse.dbt_env, "LEADFLOW_DBT": _installed_dbt()}
+
+    def dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """dbt run as the night runs it (:func:`dbt_executable`, this warehouse's environment),
+        its output captured."""
+        return subprocess.run(
+            [dbt_executable(), *args, "--profiles-dir", "."],
+            cwd=self.dbt_project,
+            env={**os.environ, **self.dbt_env},
+            capture_output=True,
+            text=True,
+        )
 
     @property
     def expectations(self) -> Path:
