@@ -175,9 +175,11 @@ def extract_marketo_activities(
     since = parse_instant(watermark) if watermark else history_start
     pages = client.activity_pages(client.paging_token(since), type_ids)
     head: list[ActivityPage] = []
+    read = 0
     for page in pages:
         head.append(page)
-        if sum(len(p.activities) for p in head) > client.creds.bulk_threshold:
+        read += len(page.activities)
+        if read > client.creds.bulk_threshold:
             pages.close()
             log.info("%s: more than %d rows, read as a bulk activity export", obj.name, client.creds.bulk_threshold)
             total = PageResult()

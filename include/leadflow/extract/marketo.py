@@ -47,8 +47,9 @@ ACTIVITY_FIELDS = {
 def _windows(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
     """``[start, end]`` cut into consecutive windows of at most 31 days (an export's longest)."""
     while start < end:
-        yield start, min(start + MAX_EXPORT_WINDOW, end)
-        start = min(start + MAX_EXPORT_WINDOW, end)
+        stop = min(start + MAX_EXPORT_WINDOW, end)
+        yield start, stop
+        start = stop
 
 
 class MarketoError(RuntimeError):

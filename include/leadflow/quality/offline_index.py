@@ -23,15 +23,17 @@ th { font-weight: 600; background: #f3f5f7; }
 """
 
 
-def write(context: Any, keys: list[Any], out: Path) -> Path:
-    """``out`` (an HTML file beside the data docs) listing the validation results ``keys``."""
+def file_of(url: str) -> Path:
+    """The local file a ``file://`` data-docs URL names."""
+    return Path(unquote(urlparse(url).path))
+
+
+def write(context: Any, results: dict[Any, Any], out: Path) -> Path:
+    """``out`` (an HTML file beside the data docs) listing the validation ``results`` by key."""
     rows = []
-    for key in keys:
-        result = context.validation_results_store.get(key)
-        stats = result.statistics
-        url = context.get_docs_sites_urls(resource_identifier=key)[0]["site_url"]
-        page = Path(unquote(urlparse(url).path))
-        rows.append((bool(result.success), key.expectation_suite_identifier.name, stats, page))
+    for key, result in results.items():
+        page = file_of(context.get_docs_sites_urls(resource_identifier=key)[0]["site_url"])
+        rows.append((bool(result.success), key.expectation_suite_identifier.name, result.statistics, page))
     rows.sort(key=lambda row: (row[0], row[1]))
     body = "\n".join(
         f'<tr><td><a href="{html.escape(page.relative_to(out.parent).as_posix())}">{html.escape(suite)}</a></td>'

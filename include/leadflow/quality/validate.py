@@ -17,9 +17,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
 
 from leadflow.quality import offline_index
 from leadflow.quality.suites import all_suites, check_committed, open_context, validation_name
@@ -74,7 +72,7 @@ RECORD_VALUES = (
 )
 
 
-def _without_record_values(store: Any, key: Any) -> None:
+def _without_record_values(store: Any, key: Any) -> Any:
     """Keep a stored validation result to its counts and rates. Data docs render the stored result
     as HTML, and record values are CRM text (a script in a lead's title would run in the reader's
     browser; a name is personal data): the run summary and the alerts carry sample ids instead."""
@@ -83,6 +81,7 @@ def _without_record_values(store: Any, key: Any) -> None:
         for name in RECORD_VALUES:
             (outcome.result or {}).pop(name, None)
     store.set(key, result)
+    return result
 
 
 def validate(where: Paths) -> QualityReport:
@@ -139,12 +138,11 @@ def validate(where: Paths) -> QualityReport:
     # render this night's results only: the store keeps every night's, and re-rendering them all
     # would make each night slower than the one before
     tonight = [key for key in context.validation_results_store.list_keys() if key.run_id == run_id]
-    for key in tonight:
-        _without_record_values(context.validation_results_store, key)
+    results = {key: _without_record_values(context.validation_results_store, key) for key in tonight}
     suites = list({key.expectation_suite_identifier.name: key.expectation_suite_identifier for key in tonight}.values())
     sites = context.build_data_docs(resource_identifiers=tonight + suites)
     site = next(iter(sites.values()), None)
     if site is None:
         return QualityReport(findings=findings, data_docs=None)
-    index = offline_index.write(context, tonight, Path(unquote(urlparse(site).path)).with_name("tonight.html"))
+    index = offline_index.write(context, results, offline_index.file_of(site).with_name("tonight.html"))
     return QualityReport(findings=findings, data_docs=index.as_uri())
