@@ -4,8 +4,6 @@ activity pages, lead describe and lookups, the bulk lead and activity exports an
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 import secrets
 import uuid
@@ -223,27 +221,24 @@ async def mkto_export_file(request: Request) -> Response:
         return _mkto_error("1029", "Export not ready")
     lo = export["start"].replace(tzinfo=None).isoformat(sep=" ")
     hi = export["end"].replace(tzinfo=None).isoformat(sep=" ")
-    if export["kind"] == "activities":
-        return PlainTextResponse(_activity_export(state, export, lo, hi), media_type="text/csv")
-    at = ts_sql("(line::json->>'updatedAt')")
-    rows = state.store.rows(MKTO["leads"], state.clock, f"{at} >= timestamp '{lo}' and {at} <= timestamp '{hi}'")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(export["fields"])
-    for row in rows:
-        row = state.apply_drift("leads", row)
-        writer.writerow(["null" if row.get(f) is None else row.get(f) for f in export["fields"]])
-    return PlainTextResponse(out.getvalue(), media_type="text/csv")
+    return PlainTextResponse(_export_csv(state, export, lo, hi), media_type="text/csv")
 
 
-def _activity_export(state: SandboxState, export: dict[str, Any], lo: str, hi: str) -> str:
-    """The activities of an export's window and types as CSV, written by DuckDB (lists as JSON)."""
-    predicates = [f"stamp >= timestamp '{lo}'", f"stamp <= timestamp '{hi}'"]
-    if export["type_ids"]:
-        predicates.append(f"(line::json->>'activityTypeId')::int in ({', '.join(map(str, export['type_ids']))})")
-    cursor_id, cursor = state.store.open_cursor(MKTO["activities"], export["fields"], state.clock, predicates, True)
+def _export_csv(state: SandboxState, export: dict[str, Any], lo: str, hi: str) -> str:
+    """The records of an export's window (and, for activities, types) as CSV written by DuckDB,
+    with the lead fields' drift applied as for REST pages."""
+    kind = export["kind"]
+    if kind == "activities":
+        predicates = [f"stamp >= timestamp '{lo}'", f"stamp <= timestamp '{hi}'"]
+        if export["type_ids"]:
+            ids = ", ".join(map(str, export["type_ids"]))
+            predicates.append(f"(line::json->>'activityTypeId')::int in ({ids})")
+    else:
+        at = ts_sql("(line::json->>'updatedAt')")
+        predicates = [f"{at} >= timestamp '{lo}'", f"{at} <= timestamp '{hi}'"]
+    cursor_id, cursor = state.store.open_cursor(MKTO[kind], export["fields"], state.clock, predicates, True)
     try:
-        return state.store.csv_page(cursor_id, 0, cursor.total)[0]
+        return state.store.csv_page(cursor_id, 0, cursor.total, state.drift.get(kind))[0]
     finally:
         state.store.close_cursor(cursor_id)
 
