@@ -181,7 +181,8 @@ def bench(leads: int, workdir: Path, say: Callable[[str], None] = print) -> dict
     say(f"{leads} leads: fixture generated in {time.perf_counter() - started:.0f} s")
     records = sum(1 for path in fixture.rglob("*.jsonl") for _ in path.open(encoding="utf-8"))
     first = marketo_format(parse_instant(AS_OF) - timedelta(days=1))
-    with running_sandbox(fixture, workdir / "tls", as_of=first) as sandbox:
+    # The sandbox indexes the whole fixture before it answers: a million leads take minutes.
+    with running_sandbox(fixture, workdir / "tls", as_of=first, start_seconds=3600) as sandbox:
         saved = dict(os.environ)
         os.environ.update(nightly_env(sandbox.airflow_connection(), workdir / "leadflow.duckdb"))
         os.environ["LEADFLOW_REPORTS_DIR"] = str(workdir / "reports")

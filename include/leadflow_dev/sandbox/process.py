@@ -74,7 +74,11 @@ def running_sandbox(
     seed: int = 0,
     page_size: int = 2000,
     log_file: Path | None = None,
+    start_seconds: float = 120,
 ) -> Iterator[RunningSandbox]:
+    """The sandbox serving ``fixtures`` in a process of its own, until the block ends. It is up
+    once it answers; loading a large fixture takes a while (``start_seconds``: a million leads,
+    minutes), and a sandbox that exits instead is an error naming its log."""
     port = free_port()
     secret = secrets.token_urlsafe(16)
     command = [
@@ -105,7 +109,7 @@ def running_sandbox(
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     sandbox = RunningSandbox(f"https://127.0.0.1:{port}", tls_dir / "ca.pem", "leadflow", secret, process.pid)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + start_seconds
         while True:
             if process.poll() is not None:
                 log.flush()
@@ -119,7 +123,7 @@ def running_sandbox(
                 break
             except (requests.ConnectionError, OSError):
                 if time.monotonic() > deadline:
-                    raise RuntimeError("sandbox did not start within 120 s") from None
+                    raise RuntimeError(f"sandbox did not start within {start_seconds:.0f} s; see {log_file}") from None
                 time.sleep(0.2)
         yield sandbox
     finally:
