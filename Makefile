@@ -24,11 +24,12 @@ export LEADFLOW_HOME := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv manifest airflow-init demo night airflow test test-fast lint format bench suites docs clean
+.PHONY: help venv manifest airflow-init demo night airflow superset test test-fast lint format bench suites docs clean
 
 help:
 	@echo "make demo   sandbox + nightly DAG end to end (FIXTURES=dir WAREHOUSE=file.duckdb AS_OF=iso)"
 	@echo "make airflow  the Airflow UI on this checkout's runs (AIRFLOW_PORT=8080)"
+	@echo "make superset  Superset with the dashboards on WAREHOUSE (SUPERSET_PORT=8088)"
 	@echo "make night  the same night without Airflow (FIXTURES=dir WAREHOUSE=file.duckdb AS_OF=iso)"
 	@echo "make test   lint and the whole test suite"
 	@echo "make test-fast   the tests that build no night (pure Python, the sandbox API, dbt on empty sources)"
@@ -42,12 +43,15 @@ $(VENV)/.installed: requirements.txt requirements-sandbox.txt requirements-dev.t
 	$(BIN)/uv pip install --quiet --python $(PY) -r requirements-dev.txt -e .
 	touch $@
 
-# The DuckDB release BI drivers bundle, apart from the venv's: tests open the published file with it.
-$(VENV)/bi-client/.installed: $(VENV)/.installed
-	$(BIN)/uv pip install --quiet --python $(PY) --target $(VENV)/bi-client duckdb==1.1.3
+# Superset, for the dashboards in bi/superset, in a venv of its own (it pins Flask, SQLAlchemy 1.4
+# and pandas 2). Its DuckDB, 1.1.3, is the 1.x client the tests open the published file with.
+SUPERSET_VENV := $(VENV)/superset
+$(SUPERSET_VENV)/.installed: requirements-superset.txt $(VENV)/.installed
+	$(BIN)/uv venv --quiet --allow-existing --python $(PYTHON) $(SUPERSET_VENV)
+	$(BIN)/uv pip install --quiet --python $(SUPERSET_VENV)/bin/python -r requirements-superset.txt
 	touch $@
 
-venv: $(VENV)/.installed $(VENV)/bi-client/.installed
+venv: $(VENV)/.installed $(SUPERSET_VENV)/.installed
 
 # The dbt graph the DAG renders from (Cosmos LoadMode.DBT_MANIFEST: DAG parsing never runs dbt).
 MANIFEST := dbt_project/target/manifest.json
@@ -75,6 +79,11 @@ AIRFLOW_PORT ?= 8080
 airflow: airflow-init
 	@echo "Airflow UI: http://localhost:$(AIRFLOW_PORT) (Ctrl-C stops it)"
 	AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True $(BIN)/airflow api-server --port $(AIRFLOW_PORT)
+
+# Superset with the dashboards on WAREHOUSE's published marts (metadata in .superset/).
+SUPERSET_PORT ?= 8088
+superset: $(SUPERSET_VENV)/.installed $(MANIFEST)
+	LEADFLOW_WAREHOUSE=$(WAREHOUSE) $(PY) -m leadflow_dev.superset --port $(SUPERSET_PORT)
 
 night: $(MANIFEST)
 	$(PY) -m leadflow_dev.cli night $(if $(FIXTURES),--fixtures $(FIXTURES)) --warehouse $(WAREHOUSE) $(if $(AS_OF),--as-of $(AS_OF))
@@ -109,4 +118,4 @@ bench: $(MANIFEST)
 	$(PY) -m leadflow_dev.bench --leads $(BENCH_LEADS)
 
 clean:
-	rm -rf $(AIRFLOW_HOME) warehouse demo dbt_project/target dbt_project/logs expectations/gx/uncommitted
+	rm -rf $(AIRFLOW_HOME) .superset warehouse demo dbt_project/target dbt_project/logs expectations/gx/uncommitted

@@ -45,7 +45,7 @@ def _dbt_output_of_this_worker() -> None:
     installed = PROJECT_ROOT / "dbt_project" / "target"
     own = installed.with_name(f"target-{worker}")
     own.mkdir(exist_ok=True)
-    for name in ("manifest.json", "partial_parse.msgpack"):
+    for name in ("manifest.json", "semantic_manifest.json", "partial_parse.msgpack"):
         if (installed / name).exists():
             shutil.copy2(installed / name, own / name)
     os.environ["DBT_TARGET_PATH"] = own.name  # relative: inside whichever project dbt runs

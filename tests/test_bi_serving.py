@@ -68,7 +68,7 @@ def test_reader_in_a_loop_during_a_full_night(
 def test_published_file_opens_in_a_duckdb_1x_client(night_copy: Path) -> None:
     """BI drivers bundle DuckDB 1.x, which cannot read DuckDB 2.0's own format: the published file
     is written in one they read, with every mart and its rows."""
-    client = BIN.parent / "bi-client"  # DuckDB 1.1.3, installed beside the venv by `make venv`
+    client = BIN.parent / "superset" / "bin" / "python"  # Superset's venv: DuckDB 1.1.3 (`make venv`)
     count_rows = (
         "import duckdb, json, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
         'tables = [t for (t,) in con.execute("select table_name from information_schema.tables '
@@ -77,8 +77,7 @@ def test_published_file_opens_in_a_duckdb_1x_client(night_copy: Path) -> None:
         "for t in tables}]))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", count_rows, str(night_copy)],
-        env={"PYTHONPATH": str(client)},
+        [str(client), "-c", count_rows, str(night_copy)],
         capture_output=True,
         text=True,
         check=True,

@@ -1,11 +1,13 @@
 """``leadflow``: the product's command line (the Great Expectations suites; ``doctor``, which
 checks the lifecycle configuration against the org of the Salesforce connection; ``docs``, dbt's
-documentation as one file that opens from disk)."""
+documentation as one file that opens from disk; ``superset-bundle``, the dashboards as a Superset
+import bundle)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _quality_init(args: argparse.Namespace) -> int:
@@ -32,6 +34,24 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _superset_bundle(args: argparse.Namespace) -> int:
+    from leadflow import superset_bundle
+    from leadflow.settings import paths
+
+    where = paths()
+    target = where.dbt_manifest.parent
+    bundle = superset_bundle.build(
+        where.home / "bi" / "superset",
+        where.dbt_manifest,
+        target / "semantic_manifest.json",
+        where.warehouse.bi_uri,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(bundle)
+    print(f"Superset bundle: {args.out} (import: superset import-dashboards -p {args.out} -u <user>)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -48,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     docs = commands.add_parser("docs", help="dbt docs of the warehouse as one HTML file, beside the run summary")
     docs.set_defaults(func=_docs)
+
+    superset = commands.add_parser(
+        "superset-bundle",
+        help="the Superset dashboards (bi/superset) with datasets made from the dbt semantic layer, as an import ZIP",
+    )
+    superset.add_argument("--out", type=Path, required=True, help="the ZIP to write")
+    superset.set_defaults(func=_superset_bundle)
 
     return parser
 

@@ -58,6 +58,12 @@ class Warehouse(ABC):
 
     @property
     @abstractmethod
+    def bi_uri(self) -> str:
+        """The published warehouse as a SQLAlchemy URL, read-only where the engine can say so:
+        what a BI tool connects to (no secrets; a password is the BI tool's to keep)."""
+
+    @property
+    @abstractmethod
     def dbt_env(self) -> dict[str, str]:
         """What dbt's profile needs beyond the environment the worker already has."""
 

@@ -76,6 +76,10 @@ class DuckDBWarehouse(Warehouse):
         return self.published_path
 
     @property
+    def bi_uri(self) -> str:
+        return f"duckdb:///{self.published_path}?access_mode=read_only"  # duckdb-engine's config
+
+    @property
     def dbt_env(self) -> dict[str, str]:
         return {"LEADFLOW_WORK_WAREHOUSE": str(self.work_path)}
 

@@ -209,6 +209,10 @@ class PostgresWarehouse(Warehouse):
         return self.published_database
 
     @property
+    def bi_uri(self) -> str:
+        return str(self.published_database)
+
+    @property
     def dbt_env(self) -> dict[str, str]:
         return {}  # the profile reads the LEADFLOW_PG_* variables the worker already has
 

@@ -1,0 +1,195 @@
+"""The Superset dashboards (``bi/superset``): a bundle whose datasets are the dbt semantic layer's,
+imported into a real Superset on a built night and read in headless Chromium with the network
+refused, each number on screen equal to the marts'."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import requests
+import yaml
+from conftest import headless_chromium, screenshot
+from leadflow import superset_bundle
+from leadflow.cli import main as leadflow_cli
+from leadflow.settings import PROJECT_ROOT, paths
+from leadflow_dev import superset
+from leadflow_dev.sandbox.process import free_port
+
+ASSETS = PROJECT_ROOT / "bi" / "superset"
+
+
+def _manifests() -> tuple[Path, Path]:
+    target = paths().dbt_manifest.parent
+    return target / "manifest.json", target / "semantic_manifest.json"
+
+
+def test_every_semantic_layer_metric_is_a_superset_metric_of_sums() -> None:
+    manifest, semantic = _manifests()
+    made = superset_bundle.datasets(json.loads(manifest.read_text()), json.loads(semantic.read_text()))
+    defined = json.loads(semantic.read_text())
+    metrics = {m["metric_name"]: m for dataset in made for m in dataset["metrics"]}
+    assert set(metrics) == {metric["name"] for metric in defined["metrics"]}
+    for metric in defined["metrics"]:
+        if metric["type"] == "ratio":  # a ratio of two aggregates, never an average of rates
+            assert re.fullmatch(
+                r"CAST\((SUM|COUNT)\(.+\) AS DOUBLE\) / NULLIF\((SUM|COUNT)\(.+\), 0\)",
+                metrics[metric["name"]]["expression"],
+            )
+    sla = next(dataset for dataset in made if dataset["table_name"] == "sla_outcomes")
+    assert "left join marts.dim_owners as owner" in sla["sql"]  # its foreign entity, joined for the team
+    assert {"owner__owner_team", "owner__owner_name"} <= {c["column_name"] for c in sla["columns"]}
+
+
+def test_a_chart_on_a_metric_the_semantic_layer_lacks_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(ASSETS, tmp_path / "assets")
+    chart_file = tmp_path / "assets" / "charts" / "funnel_mqls.yaml"
+    chart = yaml.safe_load(chart_file.read_text())
+    chart["params"]["metric"] = "average_mql_rate"
+    chart_file.write_text(yaml.safe_dump(chart))
+    manifest, semantic = _manifests()
+    with pytest.raises(superset_bundle.BundleError, match="no metric average_mql_rate"):
+        superset_bundle.build(tmp_path / "assets", manifest, semantic, "duckdb:///x.duckdb")
+
+
+def _expected(published: Path) -> dict[str, Any]:
+    """What the dashboards must show, computed from the marts (not from the semantic layer)."""
+    with duckdb.connect(str(published), read_only=True) as con:
+
+        def one(sql: str) -> Any:
+            return con.execute(sql).fetchall()[0]
+
+        leads, mqls, reaching = one(
+            "select sum(leads), sum(mqls), sum(mqls_reaching_sql) from marts.mart_stage_conversion"
+        )
+        first_met, first_judged, decision_met, decision_judged = one(
+            """select sum(first_touch_met), sum(first_touch_met + first_touch_breached),
+                      sum(decision_met), sum(decision_met + decision_breached) from marts.mart_sla_compliance"""
+        )
+        teams = con.execute(
+            """select o.owner_team, sum(s.first_touch_met + s.first_touch_breached),
+                      sum(s.first_touch_met) / nullif(sum(s.first_touch_met + s.first_touch_breached), 0)
+               from marts.mart_sla_compliance as s join marts.dim_owners as o on o.owner_id = s.routed_owner_id
+               group by 1"""
+        ).fetchall()
+        cells = con.execute(
+            "select original_source, segment, sum(leads), sum(mqls) from marts.mart_stage_conversion group by all"
+        ).fetchall()
+        controls = con.execute("select control_name, status from marts.mart_data_quality").fetchall()
+    return {
+        "Leads": f"{int(leads):,}",
+        "MQLs": f"{int(mqls):,}",
+        "MQL to SQL": f"{reaching / mqls:.1%}",
+        "First touch SLA % met": f"{first_met / first_judged:.1%}",
+        "Decision SLA % met": f"{decision_met / decision_judged:.1%}",
+        "Failing controls tonight": str(sum(status == "fail" for _, status in controls)),
+        "teams": {team: (f"{int(judged):,}", f"{rate:.1%}") for team, judged, rate in teams if judged},
+        "cells": {(source, segment): (f"{int(n):,}", f"{int(m):,}") for source, segment, n, m in cells},
+        "controls": {name for name, _ in controls},
+    }
+
+
+def _wait_for_charts(page: Any, expected_charts: int, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        charts = page.locator("[data-test-chart-name]")
+        busy = page.locator("[data-test-chart-name] .loading").count() + page.get_by_text("Waiting on").count()
+        if charts.count() == expected_charts and not busy:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"charts still loading after {seconds} s: {page.inner_text('body')[:2000]}")
+
+
+def _table(page: Any, chart: str) -> list[list[str]]:
+    rows = page.locator(f'[data-test-chart-name="{chart}"] table tbody tr')
+    return [[cell.strip() for cell in row.locator("td").all_inner_texts()] for row in rows.all()]
+
+
+@pytest.mark.night
+def test_dashboards_show_the_nights_numbers_offline(night_copy: Path, tmp_path: Path) -> None:
+    bundle, home = tmp_path / "bundle.zip", tmp_path / "superset-home"
+    assert leadflow_cli(["superset-bundle", "--out", str(bundle)]) == 0
+    with zipfile.ZipFile(bundle) as opened:
+        database = yaml.safe_load(opened.read("leadflow_superset/databases/Leadflow.yaml"))
+    assert database["sqlalchemy_uri"] == f"duckdb:///{night_copy.resolve()}?access_mode=read_only"
+    superset.prepare(home, bundle)
+    port = free_port()
+    log = (tmp_path / "superset.log").open("wb")
+    server = subprocess.Popen(superset.server(port), env=superset.environment(home), stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if requests.get(f"{base}/health", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "superset.log").read_text()[
+                -3000:
+            ]
+            time.sleep(1)
+        expected = _expected(night_copy)
+        with headless_chromium() as browser:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            refused: list[str] = []
+
+            def route(request_route: Any) -> None:  # Superset's own server only: no network
+                if request_route.request.url.startswith((base, "data:", "blob:")):
+                    request_route.continue_()
+                else:
+                    refused.append(request_route.request.url)
+                    request_route.abort()
+
+            page.route("**/*", route)
+            user, password = superset.LOCAL_ADMIN
+            page.goto(f"{base}/login/")
+            page.fill("#username", user)
+            page.fill("#password", password)
+            page.click("[type=submit]")
+            page.wait_for_load_state("networkidle")
+            shown: dict[str, str] = {}
+            for slug, title in superset.dashboards().items():
+                page.goto(f"{base}/superset/dashboard/{slug}/?standalone=1")
+                layout = yaml.safe_load((ASSETS / "dashboards" / f"{slug.replace('-', '_')}.yaml").read_text())
+                charts = sum(node["type"] == "CHART" for node in layout["position"].values() if isinstance(node, dict))
+                _wait_for_charts(page, charts)
+                screenshot(page, f"superset-{slug}")
+                body = page.inner_text("body")
+                assert title in body
+                assert "Data error" not in body and "Unexpected error" not in body, body[:3000]
+                for chart in page.locator("[data-test-viz-type=big_number_total]").all():
+                    name = chart.get_attribute("data-test-chart-name")
+                    shown[name] = chart.inner_text().replace(name, "").strip()
+                if slug == "lead-funnel":
+                    cells = {(r[0], r[1]): (r[2], r[3]) for r in _table(page, "Funnel by original source and segment")}
+                    assert cells == expected["cells"]
+                if slug == "sla-compliance":
+                    teams = {r[0]: (r[1], r[2]) for r in _table(page, "SLA % met by team") if r[0] != "N/A"}
+                    assert teams == expected["teams"]
+                if slug == "data-quality":
+                    names = {r[0] for r in _table(page, "Tonight's controls")}
+                    assert names == expected["controls"]
+        for name in (
+            "Leads",
+            "MQLs",
+            "MQL to SQL",
+            "First touch SLA % met",
+            "Decision SLA % met",
+            "Failing controls tonight",
+        ):
+            assert shown[name] == expected[name], name
+        # Superset's front end asks for nothing off the machine but its telemetry pixel (refused here).
+        assert all("scarf.sh" in url for url in refused), refused
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
