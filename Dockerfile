@@ -15,6 +15,7 @@ COPY --chown=airflow:root dbt_project /opt/airflow/leadflow/dbt_project
 # the manifest the DAG renders its dbt tasks from (parsing the DAG never runs dbt)
 RUN cd /opt/airflow/leadflow/dbt_project && dbt parse --profiles-dir . --quiet
 COPY --chown=airflow:root expectations /opt/airflow/leadflow/expectations
+COPY --chown=airflow:root bi/superset /opt/airflow/leadflow/bi/superset
 
 ENV LEADFLOW_HOME=/opt/airflow/leadflow \
     LEADFLOW_WAREHOUSE=/opt/airflow/warehouse/leadflow.duckdb \

@@ -60,6 +60,27 @@ def test_a_chart_on_a_metric_the_semantic_layer_lacks_is_refused(tmp_path: Path)
         superset_bundle.build(tmp_path / "assets", manifest, semantic, "duckdb:///x.duckdb")
 
 
+def test_every_dashboard_is_an_exposure_naming_the_metrics_it_shows() -> None:
+    """dbt's lineage knows each dashboard and what it reads: an exposure per dashboard (by its
+    URL's slug) that depends on every metric the dashboard's charts show."""
+    manifest = json.loads(_manifests()[0].read_text())
+    exposures = {e["url"].rstrip("/").rsplit("/", 1)[-1]: e for e in manifest["exposures"].values() if e.get("url")}
+    charts = {
+        chart["uuid"]: chart for chart in (yaml.safe_load(f.read_text()) for f in (ASSETS / "charts").glob("*.yaml"))
+    }
+    for slug in superset.dashboards():
+        layout = yaml.safe_load((ASSETS / "dashboards" / f"{slug.replace('-', '_')}.yaml").read_text())
+        shown = set()
+        for node in layout["position"].values():
+            if isinstance(node, dict) and node["type"] == "CHART":
+                params = charts[node["meta"]["uuid"]]["params"]
+                shown |= {m for m in [params.get("metric"), *(params.get("metrics") or [])] if m}
+        assert slug in exposures, f"no exposure for dashboard {slug}"
+        nodes = exposures[slug]["depends_on"]["nodes"]
+        named = {node.rsplit(".", 1)[-1] for node in nodes if node.startswith("metric.")}
+        assert shown <= named, f"{slug}: exposure lacks {shown - named}"
+
+
 def _expected(published: Path) -> dict[str, Any]:
     """What the dashboards must show, computed from the marts (not from the semantic layer)."""
     with duckdb.connect(str(published), read_only=True) as con:

@@ -101,7 +101,8 @@ def print_summary(summary_path: Path, log_file: Path, planted: bool = False) -> 
         print(f"Review packet: {packet}")
     if summary.get("dbt_docs"):
         print(f"dbt docs (every model and column, lineage; opens from disk): {summary['dbt_docs']}")
-    print(f"Airflow log: {log_file}")
+    print(f"Airflow log: {log_file} (the run, task by task, in Airflow's UI: make airflow)")
+    print(f"Dashboards (Superset, on this warehouse): make superset WAREHOUSE={summary['warehouse']}")
 
 
 @contextmanager
