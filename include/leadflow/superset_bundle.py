@@ -24,7 +24,6 @@ import io
 import json
 import uuid
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,30 +57,24 @@ def dataset_uuid(semantic_model: str) -> str:
 DATABASE_UUID = str(uuid.uuid5(NAMESPACE, "database:leadflow"))
 
 
-@dataclass(frozen=True)
-class Measure:
-    name: str
-    sql: str  # the aggregate over the model's rows
-
-
-def _measures(semantic_model: dict[str, Any]) -> dict[str, Measure]:
+def _measures(semantic_model: dict[str, Any]) -> dict[str, str]:
+    """Measure name -> its aggregate over the model's rows, in SQL."""
     measures = {}
     for measure in semantic_model["measures"]:
         template = AGGREGATES.get(measure["agg"])
         if template is None:
             raise BundleError(f"measure {measure['name']}: aggregation {measure['agg']} has no SQL here")
-        measures[measure["name"]] = Measure(measure["name"], template.format(measure.get("expr") or measure["name"]))
+        measures[measure["name"]] = template.format(measure.get("expr") or measure["name"])
     return measures
 
 
-def _metric_sql(metric: dict[str, Any], measures: dict[str, Measure], metrics: dict[str, dict[str, Any]]) -> str | None:
+def _metric_sql(metric: dict[str, Any], measures: dict[str, str], metrics: dict[str, dict[str, Any]]) -> str | None:
     """The SQL of a simple or ratio metric whose measures are all ``measures``; else None."""
     params = metric["type_params"]
     if metric.get("filter"):
         return None  # a filtered metric would need its filter translated; none is defined
     if metric["type"] == "simple":
-        measure = measures.get(params["measure"]["name"])
-        return measure.sql if measure else None
+        return measures.get(params["measure"]["name"])
     if metric["type"] == "ratio":
         parts = [_metric_sql(metrics[params[side]["name"]], measures, metrics) for side in ("numerator", "denominator")]
         if None in parts:
@@ -90,113 +83,84 @@ def _metric_sql(metric: dict[str, Any], measures: dict[str, Measure], metrics: d
     return None
 
 
-def _columns(node: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "column_name": name,
-            "verbose_name": name.replace("_", " ").capitalize(),
-            "type": (column.get("data_type") or "").upper() or None,
-            "is_dttm": (column.get("data_type") or "").lower().startswith(TEMPORAL),
-            "groupby": True,
-            "filterable": True,
-            "description": column.get("description") or None,
-            "expression": None,
-        }
-        for name, column in node["columns"].items()
-    ]
+def _column(
+    name: str, label: str | None, description: str | None, data_type: str | None, expression: str | None
+) -> dict[str, Any]:
+    return {
+        "column_name": name,
+        "verbose_name": label or name.replace("_", " ").capitalize(),
+        "type": data_type.upper() if data_type else None,
+        "is_dttm": bool(data_type) and data_type.lower().startswith(TEMPORAL),
+        "groupby": True,
+        "filterable": True,
+        "description": description or None,
+        "expression": expression,
+    }
 
 
 def _model_node(manifest: dict[str, Any], semantic_model: dict[str, Any]) -> dict[str, Any]:
     relation = semantic_model["node_relation"]
     for node in manifest["nodes"].values():
-        if (
-            node["resource_type"] == "model"
-            and node["alias"] == relation["alias"]
-            and node["schema"] == relation["schema_name"]
-        ):
+        if node["resource_type"] == "model" and node.get("relation_name") == relation["relation_name"]:
             return node
     raise BundleError(f"semantic model {semantic_model['name']}: no model {relation['alias']} in the manifest")
 
 
-def datasets(manifest: dict[str, Any], semantic_manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """One Superset dataset (export format) per semantic model."""
-    models = {model["name"]: model for model in semantic_manifest["semantic_models"]}
-    metrics = {metric["name"]: metric for metric in semantic_manifest["metrics"]}
-    primaries = {
-        entity["name"]: model
-        for model in models.values()
-        for entity in model["entities"]
-        if entity["type"] == "primary"
+def _own_columns(manifest: dict[str, Any], model: dict[str, Any]) -> list[dict[str, Any]]:
+    """The model's contract columns, then each dimension defined by an expression (a calculated
+    column); a time dimension is temporal."""
+    node = _model_node(manifest, model)
+    columns = {
+        name: _column(name, None, column.get("description"), column.get("data_type"), None)
+        for name, column in node["columns"].items()
     }
-    out = []
-    for model in models.values():
-        relation = model["node_relation"]
-        node = _model_node(manifest, model)
-        columns = _columns(node)
-        physical = {column["column_name"] for column in columns}
-        time_dimensions = []
-        for dimension in model["dimensions"]:
-            is_time = dimension["type"] == "time"
-            if is_time:
-                time_dimensions.append(dimension["name"])
-            if dimension["name"] in physical and not dimension.get("expr"):
-                for column in columns:
-                    if column["column_name"] == dimension["name"]:
-                        column["is_dttm"] = column["is_dttm"] or is_time
-                        column["description"] = dimension.get("description") or column["description"]
-                continue
-            columns.append(
-                {
-                    "column_name": dimension["name"],
-                    "verbose_name": dimension.get("label") or dimension["name"].replace("_", " ").capitalize(),
-                    "type": "DATE" if is_time else None,
-                    "is_dttm": is_time,
-                    "groupby": True,
-                    "filterable": True,
-                    "description": dimension.get("description"),
-                    "expression": dimension.get("expr") or dimension["name"],
-                }
-            )
-        join_clauses, join_selects, sql = [], [], None
-        for entity in model["entities"]:
-            other = primaries.get(entity["name"])
-            if entity["type"] != "foreign" or other is None or other is model:
-                continue
-            key = next(e for e in other["entities"] if e["name"] == entity["name"])
-            alias = entity["name"]
-            other_relation = other["node_relation"]
-            join_clauses.append(
-                f"left join {other_relation['schema_name']}.{other_relation['alias']} as {alias}"
-                f" on {alias}.{key.get('expr') or key['name']} = base.{entity.get('expr') or entity['name']}"
-            )
-            for dimension in other["dimensions"]:
-                if dimension["type"] != "categorical":
-                    continue
+    for dimension in model["dimensions"]:
+        name, expr = dimension["name"], dimension.get("expr")
+        data_type = "date" if dimension["type"] == "time" else None
+        if name in columns and not expr:
+            columns[name]["is_dttm"] |= dimension["type"] == "time"
+        else:
+            columns[name] = _column(name, dimension.get("label"), dimension.get("description"), data_type, expr or name)
+    return list(columns.values())
+
+
+def _joined(model: dict[str, Any], primaries: dict[str, dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
+    """For a model with foreign entities: a query joining each entity's primary model (left
+    join, as MetricFlow does) with that model's categorical dimensions as ``<entity>__<name>``."""
+    joins, selects, columns = [], ["base.*"], []
+    for entity in model["entities"]:
+        other = primaries.get(entity["name"])
+        if entity["type"] != "foreign" or other is None:
+            continue
+        key = next(e for e in other["entities"] if e["name"] == entity["name"])
+        alias, target = entity["name"], other["node_relation"]
+        joins.append(
+            f"left join {target['schema_name']}.{target['alias']} as {alias}"
+            f" on {alias}.{key.get('expr') or key['name']} = base.{entity.get('expr') or entity['name']}"
+        )
+        for dimension in other["dimensions"]:
+            if dimension["type"] == "categorical":
                 name = f"{alias}__{dimension['name']}"
-                join_selects.append(f"{alias}.{dimension.get('expr') or dimension['name']} as {name}")
-                columns.append(
-                    {
-                        "column_name": name,
-                        "verbose_name": dimension.get("label") or dimension["name"].replace("_", " ").capitalize(),
-                        "type": "VARCHAR",
-                        "is_dttm": False,
-                        "groupby": True,
-                        "filterable": True,
-                        "description": dimension.get("description"),
-                        "expression": None,
-                    }
-                )
-        if join_clauses:
-            selects = ", ".join(["base.*", *join_selects])
-            joined = "\n".join(join_clauses)
-            sql = f"select {selects}\nfrom {relation['schema_name']}.{relation['alias']} as base\n{joined}"
-        measures = _measures(model)
-        superset_metrics = []
-        for metric in metrics.values():
-            expression = _metric_sql(metric, measures, metrics)
-            if expression is None:
-                continue
-            superset_metrics.append(
+                selects.append(f"{alias}.{dimension.get('expr') or dimension['name']} as {name}")
+                columns.append(_column(name, dimension.get("label") or dimension["name"].replace("_", " ").capitalize(),
+                                       dimension.get("description"), "varchar", None))  # fmt: skip
+    if not joins:
+        return None, []
+    relation = model["node_relation"]
+    sql = "\n".join(
+        [f"select {', '.join(selects)}", f"from {relation['schema_name']}.{relation['alias']} as base", *joins]
+    )
+    return sql, columns
+
+
+def _metrics(model: dict[str, Any], metrics: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The semantic layer's metrics computable from this model's measures, as Superset metrics."""
+    measures = _measures(model)
+    out = []
+    for metric in metrics.values():
+        expression = _metric_sql(metric, measures, metrics)
+        if expression is not None:
+            out.append(
                 {
                     "metric_name": metric["name"],
                     "verbose_name": metric.get("label") or metric["name"],
@@ -208,6 +172,19 @@ def datasets(manifest: dict[str, Any], semantic_manifest: dict[str, Any]) -> lis
                     "warning_text": None,
                 }
             )
+    return out
+
+
+def datasets(manifest: dict[str, Any], semantic_manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """One Superset dataset (export format) per semantic model: physical on the model's table, or
+    a query when it joins other models for their dimensions (named after the semantic model)."""
+    models = semantic_manifest["semantic_models"]
+    metrics = {metric["name"]: metric for metric in semantic_manifest["metrics"]}
+    primaries = {e["name"]: model for model in models for e in model["entities"] if e["type"] == "primary"}
+    out = []
+    for model in models:
+        relation = model["node_relation"]
+        sql, joined_columns = _joined(model, primaries)
         out.append(
             {
                 "table_name": model["name"] if sql else relation["alias"],
@@ -226,8 +203,8 @@ def datasets(manifest: dict[str, Any], semantic_manifest: dict[str, Any]) -> lis
                 "normalize_columns": False,
                 "always_filter_main_dttm": False,
                 "uuid": dataset_uuid(model["name"]),
-                "metrics": superset_metrics,
-                "columns": columns,
+                "metrics": _metrics(model, metrics),
+                "columns": _own_columns(manifest, model) + joined_columns,
                 "version": BUNDLE_VERSION,
                 "database_uuid": DATABASE_UUID,
             }
