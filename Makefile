@@ -11,6 +11,7 @@ FIXTURES ?=
 WAREHOUSE ?= warehouse/leadflow.duckdb
 AS_OF ?=
 BENCH_LEADS ?= 10000 100000
+BENCH_CACHE ?=
 
 # Airflow runs from this checkout: metadata in .airflow/, DAGs from dags/, quiet.
 export AIRFLOW_HOME := $(CURDIR)/.airflow
@@ -115,7 +116,7 @@ docs: $(MANIFEST)
 	LEADFLOW_WAREHOUSE=$(WAREHOUSE) $(BIN)/leadflow docs
 
 bench: $(MANIFEST)
-	$(PY) -m leadflow_dev.bench --leads $(BENCH_LEADS)
+	$(PY) -m leadflow_dev.bench --leads $(BENCH_LEADS) $(if $(BENCH_CACHE),--cache $(BENCH_CACHE))
 
 clean:
 	rm -rf $(AIRFLOW_HOME) .superset warehouse demo dbt_project/target dbt_project/logs expectations/gx/uncommitted
