@@ -68,8 +68,7 @@ def test_every_dashboard_is_an_exposure_naming_the_metrics_it_shows() -> None:
     charts = {
         chart["uuid"]: chart for chart in (yaml.safe_load(f.read_text()) for f in (ASSETS / "charts").glob("*.yaml"))
     }
-    for slug in superset.dashboards():
-        layout = yaml.safe_load((ASSETS / "dashboards" / f"{slug.replace('-', '_')}.yaml").read_text())
+    for slug, layout in superset.dashboards().items():
         shown = set()
         for node in layout["position"].values():
             if isinstance(node, dict) and node["type"] == "CHART":
@@ -180,14 +179,13 @@ def test_dashboards_show_the_nights_numbers_offline(night_copy: Path, tmp_path: 
             page.click("[type=submit]")
             page.wait_for_load_state("networkidle")
             shown: dict[str, str] = {}
-            for slug, title in superset.dashboards().items():
+            for slug, layout in superset.dashboards().items():
                 page.goto(f"{base}/superset/dashboard/{slug}/?standalone=1")
-                layout = yaml.safe_load((ASSETS / "dashboards" / f"{slug.replace('-', '_')}.yaml").read_text())
                 charts = sum(node["type"] == "CHART" for node in layout["position"].values() if isinstance(node, dict))
                 _wait_for_charts(page, charts)
                 screenshot(page, f"superset-{slug}")
                 body = page.inner_text("body")
-                assert title in body
+                assert layout["dashboard_title"] in body
                 assert "Data error" not in body and "Unexpected error" not in body, body[:3000]
                 for chart in page.locator("[data-test-viz-type=big_number_total]").all():
                     name = chart.get_attribute("data-test-chart-name")

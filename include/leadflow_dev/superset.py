@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 from leadflow.settings import PROJECT_ROOT
@@ -23,10 +24,10 @@ CONFIG = PROJECT_ROOT / "bi" / "superset" / "superset_config.py"
 LOCAL_ADMIN = ("admin", "admin")  # a local tool's login, printed where it starts; never deployed
 
 
-def dashboards() -> dict[str, str]:
-    """Slug -> title of the dashboards ``bi/superset`` ships."""
+def dashboards() -> dict[str, dict[str, Any]]:
+    """The dashboards ``bi/superset`` ships, by slug (their export YAML: title, layout, ...)."""
     found = (yaml.safe_load(path.read_text()) for path in sorted((CONFIG.parent / "dashboards").glob("*.yaml")))
-    return {dashboard["slug"]: dashboard["dashboard_title"] for dashboard in found}
+    return {dashboard["slug"]: dashboard for dashboard in found}
 
 
 class SupersetError(RuntimeError):
@@ -58,12 +59,14 @@ def prepare(home: Path, bundle: Path) -> None:
     if not (SUPERSET_BIN / "superset").exists():
         raise SupersetError(f"no Superset at {SUPERSET_BIN} (make superset installs it)")
     home.mkdir(parents=True, exist_ok=True)
-    if not (home / "superset.db").exists():
+    initialised = home / ".initialised"
+    if not initialised.exists():
         _superset(home, "db", "upgrade")
         user, password = LOCAL_ADMIN
         _superset(home, "fab", "create-admin", "--username", user, "--password", password,
                   "--firstname", "Local", "--lastname", "Admin", "--email", "admin@localhost")  # fmt: skip
         _superset(home, "init")
+        initialised.touch()
     user = LOCAL_ADMIN[0]
     _superset(home, "import-datasources", "-p", str(bundle), "-u", user)  # overwrites the datasets
     _superset(home, "import-dashboards", "-p", str(bundle), "-u", user)
@@ -87,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     prepare(home, bundle)
     user, password = LOCAL_ADMIN
     print(f"Superset: http://127.0.0.1:{args.port}/ (user {user}, password {password}; Ctrl-C stops it)")
-    for slug, title in dashboards().items():
-        print(f"  {title}: http://127.0.0.1:{args.port}/superset/dashboard/{slug}/")
+    for slug, dashboard in dashboards().items():
+        print(f"  {dashboard['dashboard_title']}: http://127.0.0.1:{args.port}/superset/dashboard/{slug}/")
     command = server(args.port)
     os.execve(command[0], command, environment(home))
     return 0
