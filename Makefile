@@ -38,10 +38,13 @@ help:
 	@echo "make docs   dbt docs as one HTML file beside the run summary (WAREHOUSE=file.duckdb)"
 	@echo "make bench  a whole night per phase vs its floor, and a +1 day increment (BENCH_LEADS='10000 100000')"
 
+# Bytecode compiled at install (as pip does; uv does not by default): where PYTHONDONTWRITEBYTECODE
+# is set, as on CI here, every dbt, GX and Airflow process would otherwise compile its imports
+# again (GX alone: 10 s of each audit).
 $(VENV)/.installed: requirements.txt requirements-sandbox.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet uv==0.13.8
-	$(BIN)/uv pip install --quiet --python $(PY) -r requirements-dev.txt -e .
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(PY) -r requirements-dev.txt -e .
 	touch $@
 
 # Superset, for the dashboards in bi/superset, in a venv of its own (it pins Flask, SQLAlchemy 1.4
@@ -49,7 +52,7 @@ $(VENV)/.installed: requirements.txt requirements-sandbox.txt requirements-dev.t
 SUPERSET_VENV := $(VENV)/superset
 $(SUPERSET_VENV)/.installed: requirements-superset.txt $(VENV)/.installed
 	$(BIN)/uv venv --quiet --allow-existing --python $(PYTHON) $(SUPERSET_VENV)
-	$(BIN)/uv pip install --quiet --python $(SUPERSET_VENV)/bin/python -r requirements-superset.txt
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(SUPERSET_VENV)/bin/python -r requirements-superset.txt
 	touch $@
 
 venv: $(VENV)/.installed $(SUPERSET_VENV)/.installed
