@@ -130,8 +130,12 @@ def _wait_for_charts(page: Any, expected_charts: int, seconds: float = 120) -> N
     raise AssertionError(f"charts still loading after {seconds} s: {page.inner_text('body')[:2000]}")
 
 
-def _table(page: Any, chart: str) -> list[list[str]]:
+def _table(page: Any, chart: str, seconds: float = 60) -> list[list[str]]:
+    """A table chart's rows as shown, once it shows any (a table renders after its query returns)."""
     rows = page.locator(f'[data-test-chart-name="{chart}"] table tbody tr')
+    deadline = time.monotonic() + seconds
+    while rows.count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.5)
     return [[cell.strip() for cell in row.locator("td").all_inner_texts()] for row in rows.all()]
 
 

@@ -22,8 +22,6 @@ def _secret_key() -> str:
 SECRET_KEY = os.environ.get("SUPERSET_SECRET_KEY") or _secret_key()
 # The dashboards read a local DuckDB file, which Superset's guard against local databases refuses.
 PREVENT_UNSAFE_DB_CONNECTIONS = False
-# Nothing is fetched from the internet: no telemetry, no map tiles.
-SUPERSET_LOG_VIEW = False
 # Render every chart of a dashboard, not only those scrolled into view: the dashboards are small,
 # and a screenshot or a printed page shows them whole.
 FEATURE_FLAGS = {"DASHBOARD_VIRTUALIZATION": False}
