@@ -28,8 +28,7 @@ ASSETS = PROJECT_ROOT / "bi" / "superset"
 
 
 def _manifests() -> tuple[Path, Path]:
-    target = paths().dbt_manifest.parent
-    return target / "manifest.json", target / "semantic_manifest.json"
+    return paths().dbt_manifest, paths().dbt_semantic_manifest
 
 
 def test_every_semantic_layer_metric_is_a_superset_metric_of_sums() -> None:

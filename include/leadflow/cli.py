@@ -39,12 +39,8 @@ def _superset_bundle(args: argparse.Namespace) -> int:
     from leadflow.settings import paths
 
     where = paths()
-    target = where.dbt_manifest.parent
     bundle = superset_bundle.build(
-        where.home / "bi" / "superset",
-        where.dbt_manifest,
-        target / "semantic_manifest.json",
-        where.warehouse.bi_uri,
+        where.home / "bi" / "superset", where.dbt_manifest, where.dbt_semantic_manifest, where.warehouse.bi_uri
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(bundle)

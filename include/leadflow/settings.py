@@ -80,6 +80,12 @@ class Paths:
         DAG parsing reads it. In dbt's target folder (``DBT_TARGET_PATH``, default ``target``)."""
         return self.dbt_project / os.environ.get("DBT_TARGET_PATH", "target") / "manifest.json"
 
+    @property
+    def dbt_semantic_manifest(self) -> Path:
+        """The semantic layer as dbt parsed it, beside :attr:`dbt_manifest` (the dashboards'
+        datasets are made from it)."""
+        return self.dbt_manifest.with_name("semantic_manifest.json")
+
 
 def duckdb_config() -> dict[str, str]:
     """Settings of every DuckDB connection the night opens (its warehouse files, chunk checks)."""

@@ -42,7 +42,7 @@ AGGREGATES = {
     "max": "MAX({})",
     "average": "AVG({})",
 }
-# dbt contract data types -> the type Superset shows (and treats as temporal or numeric).
+# dbt contract data types Superset treats as temporal (a dataset column it can put on a time axis).
 TEMPORAL = ("date", "timestamp")
 
 
