@@ -10,6 +10,8 @@ import shutil
 import subprocess
 import time
 import zipfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -64,15 +66,10 @@ def test_every_dashboard_is_an_exposure_naming_the_metrics_it_shows() -> None:
     URL's slug) that depends on every metric the dashboard's charts show."""
     manifest = json.loads(_manifests()[0].read_text())
     exposures = {e["url"].rstrip("/").rsplit("/", 1)[-1]: e for e in manifest["exposures"].values() if e.get("url")}
-    charts = {
-        chart["uuid"]: chart for chart in (yaml.safe_load(f.read_text()) for f in (ASSETS / "charts").glob("*.yaml"))
-    }
     for slug, layout in superset.dashboards().items():
         shown = set()
-        for node in layout["position"].values():
-            if isinstance(node, dict) and node["type"] == "CHART":
-                params = charts[node["meta"]["uuid"]]["params"]
-                shown |= {m for m in [params.get("metric"), *(params.get("metrics") or [])] if m}
+        for chart in superset.charts_on(layout):
+            shown |= {m for m in [chart["params"].get("metric"), *(chart["params"].get("metrics") or [])] if m}
         assert slug in exposures, f"no exposure for dashboard {slug}"
         nodes = exposures[slug]["depends_on"]["nodes"]
         named = {node.rsplit(".", 1)[-1] for node in nodes if node.startswith("metric.")}
@@ -86,8 +83,9 @@ def _expected(published: Path) -> dict[str, Any]:
         def one(sql: str) -> Any:
             return con.execute(sql).fetchall()[0]
 
-        leads, mqls, reaching = one(
-            "select sum(leads), sum(mqls), sum(mqls_reaching_sql) from marts.mart_stage_conversion"
+        leads, mqls, reaching, sqls, with_opportunity = one(
+            """select sum(leads), sum(mqls), sum(mqls_reaching_sql), sum(sqls), sum(sqls_with_opportunity)
+               from marts.mart_stage_conversion"""
         )
         first_met, first_judged, decision_met, decision_judged = one(
             """select sum(first_touch_met), sum(first_touch_met + first_touch_breached),
@@ -107,9 +105,11 @@ def _expected(published: Path) -> dict[str, Any]:
         "Leads": f"{int(leads):,}",
         "MQLs": f"{int(mqls):,}",
         "MQL to SQL": f"{reaching / mqls:.1%}",
+        "SQL to opportunity": f"{with_opportunity / sqls:.1%}",
         "First touch SLA % met": f"{first_met / first_judged:.1%}",
         "Decision SLA % met": f"{decision_met / decision_judged:.1%}",
         "Failing controls tonight": str(sum(status == "fail" for _, status in controls)),
+        "Controls evaluated": str(len(controls)),
         "teams": {
             team: (f"{int(judged):,}", "N/A" if rate is None else f"{rate:.1%}") for team, judged, rate in teams if team
         },
@@ -118,24 +118,48 @@ def _expected(published: Path) -> dict[str, Any]:
     }
 
 
-def _wait_for_charts(page: Any, expected_charts: int, seconds: float = 120) -> None:
+def _shown(read: Callable[[], Any], want: Any, seconds: float = 120) -> Any:
+    """What the page shows once it equals ``want``, or what it shows after ``seconds``.
+
+    Superset draws each chart after its query returns and may draw a table twice (to size its
+    columns), so a single read can catch a chart half drawn; the caller asserts on the result."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        charts = page.locator("[data-test-chart-name]")
-        busy = page.locator("[data-test-chart-name] .loading").count() + page.get_by_text("Waiting on").count()
-        if charts.count() == expected_charts and not busy:
-            return
+    while (seen := read()) != want and time.monotonic() < deadline:
         time.sleep(0.5)
-    raise AssertionError(f"charts still loading after {seconds} s: {page.inner_text('body')[:2000]}")
+    return seen
 
 
-def _table(page: Any, chart: str, seconds: float = 60) -> list[list[str]]:
-    """A table chart's rows as shown, once it shows any (a table renders after its query returns)."""
+def _big_numbers(page: Any) -> dict[str, str]:
+    numbers = {}
+    for chart in page.locator("[data-test-viz-type=big_number_total]").all():
+        name = chart.get_attribute("data-test-chart-name")
+        numbers[name] = chart.inner_text().replace(name, "").strip()
+    return numbers
+
+
+def _table(page: Any, chart: str) -> list[list[str]]:
     rows = page.locator(f'[data-test-chart-name="{chart}"] table tbody tr')
-    deadline = time.monotonic() + seconds
-    while rows.count() == 0 and time.monotonic() < deadline:
-        time.sleep(0.5)
     return [[cell.strip() for cell in row.locator("td").all_inner_texts()] for row in rows.all()]
+
+
+def _funnel_cells(page: Any) -> dict[tuple[str, str], tuple[str, str]]:
+    return {(r[0], r[1]): (r[2], r[3]) for r in _table(page, "Funnel by original source and segment")}
+
+
+def _sla_teams(page: Any) -> dict[str, tuple[str, str]]:
+    return {r[0]: (r[1], r[2]) for r in _table(page, "SLA % met by team")}
+
+
+def _control_names(page: Any) -> set[str]:
+    return {r[0] for r in _table(page, "Tonight's controls")}
+
+
+# Per dashboard, its table read off the page and the key of _expected it must equal.
+TABLES: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "lead-funnel": (_funnel_cells, "cells"),
+    "sla-compliance": (_sla_teams, "teams"),
+    "data-quality": (_control_names, "controls"),
+}
 
 
 @pytest.mark.night
@@ -181,36 +205,22 @@ def test_dashboards_show_the_nights_numbers_offline(night_copy: Path, tmp_path: 
             page.fill("#password", password)
             page.click("[type=submit]")
             page.wait_for_load_state("networkidle")
-            shown: dict[str, str] = {}
             for slug, layout in superset.dashboards().items():
                 page.goto(f"{base}/superset/dashboard/{slug}/?standalone=1")
-                charts = sum(node["type"] == "CHART" for node in layout["position"].values() if isinstance(node, dict))
-                _wait_for_charts(page, charts)
+                charts = superset.charts_on(layout)
+                big = {
+                    c["slice_name"]: expected[c["slice_name"]] for c in charts if c["viz_type"] == "big_number_total"
+                }
+                assert _shown(partial(_big_numbers, page), big) == big, slug
+                read_table, key = TABLES[slug]
+                assert _shown(partial(read_table, page), expected[key]) == expected[key], key
+                loading = page.locator("[data-test-chart-name] .loading")
+                assert _shown(loading.count, 0) == 0, slug
+                assert page.locator("[data-test-chart-name]").count() == len(charts), slug
                 screenshot(page, f"superset-{slug}")
                 body = page.inner_text("body")
                 assert layout["dashboard_title"] in body
                 assert "Data error" not in body and "Unexpected error" not in body, body[:3000]
-                for chart in page.locator("[data-test-viz-type=big_number_total]").all():
-                    name = chart.get_attribute("data-test-chart-name")
-                    shown[name] = chart.inner_text().replace(name, "").strip()
-                if slug == "lead-funnel":
-                    cells = {(r[0], r[1]): (r[2], r[3]) for r in _table(page, "Funnel by original source and segment")}
-                    assert cells == expected["cells"]
-                if slug == "sla-compliance":
-                    teams = {r[0]: (r[1], r[2]) for r in _table(page, "SLA % met by team")}
-                    assert teams == expected["teams"]
-                if slug == "data-quality":
-                    names = {r[0] for r in _table(page, "Tonight's controls")}
-                    assert names == expected["controls"]
-        for name in (
-            "Leads",
-            "MQLs",
-            "MQL to SQL",
-            "First touch SLA % met",
-            "Decision SLA % met",
-            "Failing controls tonight",
-        ):
-            assert shown[name] == expected[name], name
         # Superset's front end asks for nothing off the machine but its telemetry pixel (refused here).
         assert all("scarf.sh" in url for url in refused), refused
     finally:

@@ -30,6 +30,14 @@ def dashboards() -> dict[str, dict[str, Any]]:
     return {dashboard["slug"]: dashboard for dashboard in found}
 
 
+def charts_on(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
+    """The charts a dashboard's layout places (their export YAML: name, viz_type, params, ...)."""
+    charts = (yaml.safe_load(path.read_text()) for path in (CONFIG.parent / "charts").glob("*.yaml"))
+    by_uuid = {chart["uuid"]: chart for chart in charts}
+    placed = (node for node in dashboard["position"].values() if isinstance(node, dict) and node["type"] == "CHART")
+    return [by_uuid[node["meta"]["uuid"]] for node in placed]
+
+
 class SupersetError(RuntimeError):
     pass
 
