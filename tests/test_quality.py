@@ -20,6 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from conftest import dbt, extract_all, headless_chromium, run_night, use_sandbox
 from leadflow import alerts, nightly
+from leadflow.quality.validate import validate
 from leadflow.settings import PROJECT_ROOT, paths
 from leadflow.timefmt import parse_instant
 from leadflow_dev.sandbox.process import RunningSandbox, free_port
@@ -220,6 +221,18 @@ def test_a_channel_that_is_down_is_named_in_the_summary(
     assert summary["alerts"]["overview"]["slack"].startswith("not delivered: ") and not webhook
 
 
+def test_failing_controls_name_the_records_dbt_samples(night_copy: Path) -> None:
+    """GX's finding for a failing hygiene control carries the same first failing ids as the
+    control's row in mart_data_quality (dbt): the two read one registry row."""
+    report = validate(paths())
+    with duckdb.connect(str(paths().warehouse.work), read_only=True) as con:
+        sampled = dict(con.execute("select control_name, sample_record_ids from marts.mart_data_quality").fetchall())
+    failing = [f for f in report.findings if f.control_name and not f.success]
+    assert failing, "the session's fixture plants failing controls"
+    for finding in failing:
+        assert ", ".join(finding.sample_ids) == sampled[finding.control_name], finding.control_name
+
+
 def test_data_docs_never_render_record_values(night_copy: Path, tmp_path: Path) -> None:
     """A script planted in a validated column fails an expectation; the data docs show the
     failure's counts, not the value, and nothing runs in a reader's browser."""
@@ -231,7 +244,7 @@ def test_data_docs_never_render_record_values(night_copy: Path, tmp_path: Path) 
             [payload],
         )
     started = time.time()
-    report = nightly.validate(paths())
+    report = validate(paths())
     segment = next(f for f in report.findings if f.column == "segment")
     assert not segment.success and len(segment.sample_ids) == 3  # people still get the ids
     site = Path(report.data_docs.removeprefix("file://")).parent
@@ -274,7 +287,7 @@ def test_threshold_in_the_seed_changes_the_verdict(night_copy: Path, tmp_path: P
             status = con.execute("""select status from marts.mart_data_quality
                                     where control_name = 'source_unknown'
                                     order by run_as_of desc limit 1""").fetchall()[0][0]
-        gx = next(f for f in nightly.validate(paths()).findings if f.control_name == "source_unknown")
+        gx = next(f for f in validate(paths()).findings if f.control_name == "source_unknown")
         return status, gx.success
 
     before = verdict()

@@ -20,10 +20,12 @@ import html
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from airflow.sdk import BaseNotifier
+
+if TYPE_CHECKING:  # the DAG file imports this module: pandas is not needed to parse it
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 SLACK_CONN_ID = "leadflow_slack"

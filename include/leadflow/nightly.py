@@ -1,5 +1,10 @@
 """The task bodies of the ``leadflow_nightly`` DAG (the DAG file only wires them together), and
-:func:`run`, the same night in one process without Airflow (``make night``, tests, ``make bench``)."""
+:func:`run`, the same night in one process without Airflow (``make night``, tests, ``make bench``).
+
+Airflow parses the DAG file wherever a task runs (every task process of a worker) and in the DAG
+processor; the extraction clients, pandas and Great Expectations are therefore imported by the
+task bodies that use them, not when the DAG file imports this module.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +15,13 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager, nullco
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from leadflow import connections, run_summary
-from leadflow.extract import jobs
-from leadflow.extract.marketo import MarketoClient
-from leadflow.extract.salesforce import SalesforceClient
-from leadflow.quality.validate import validate
-from leadflow.raw import PageResult
 from leadflow.settings import paths
 from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS, Method, source_object
+
+if TYPE_CHECKING:
+    from leadflow.raw import PageResult
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ class NotPublished(RuntimeError):
 
 def _report_load(object_name: str, result: PageResult, run_id: str) -> None:
     """The object's load in the log: a WARNING with examples when anything was quarantined."""
+    from leadflow import run_summary
+
     log.info("%s: %s", object_name, result)
     if result.quarantined or result.partly_quarantined:
         examples = run_summary.quarantined(run_id, object_name, limit=3)
@@ -86,6 +90,10 @@ def open_night(as_of: datetime, run_id: str) -> str:
 
 
 def extract_salesforce(object_name: str, as_of: datetime, run_id: str) -> dict[str, Any]:
+    from leadflow import connections
+    from leadflow.extract import jobs
+    from leadflow.extract.salesforce import SalesforceClient
+
     obj = source_object("salesforce", object_name)
     client = SalesforceClient(connections.credentials(connections.SALESFORCE_CONN_ID))
     with _writing(f"extract_salesforce_{obj.name}", run_id), paths().warehouse.raw_store() as store:
@@ -95,6 +103,11 @@ def extract_salesforce(object_name: str, as_of: datetime, run_id: str) -> dict[s
 
 
 def extract_marketo(object_name: str, as_of: datetime, run_id: str) -> dict[str, Any]:
+    from leadflow import connections
+    from leadflow.extract import jobs
+    from leadflow.extract.marketo import MarketoClient
+    from leadflow.raw import PageResult
+
     obj = source_object("marketo", object_name)
     conn_id = connections.MARKETO_CONN_ID
     if not connections.configured(conn_id):  # an org without Marketo: its objects stay empty
@@ -174,6 +187,9 @@ def release_writer(context: Any, result: Any = None) -> None:
 
 def audit() -> dict[str, Any]:
     """Validate the work warehouse; raise IntegrityError when publishing must not happen."""
+    from leadflow import run_summary
+    from leadflow.quality.validate import validate
+
     report = validate(paths())
     if report.blocking:
         names = ", ".join(
@@ -205,6 +221,8 @@ def report(
     """The night's summary and alert, whatever happened: published (``quality`` and ``rows``),
     skipped because nothing was new (``new`` False: the published summary stands), or not
     published (a step failed; ``error`` says which when it is known)."""
+    from leadflow import run_summary
+
     if new is False:
         return run_summary.summary_path()
     if quality is not None and rows is not None:

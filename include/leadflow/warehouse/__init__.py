@@ -19,11 +19,12 @@ import os
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, ClassVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from leadflow.raw import RawStore
+
+if TYPE_CHECKING:  # the DAG file builds a warehouse: pandas is imported where frames are made
+    import pandas as pd
 
 MARTS = "marts"
 

@@ -21,10 +21,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import duckdb
-import pandas as pd
 
 from leadflow.raw import (
     QUARANTINE_COLUMNS,
@@ -39,6 +38,9 @@ from leadflow.raw import (
 from leadflow.settings import duckdb_config, publish_storage_version
 from leadflow.sources import SourceObject
 from leadflow.warehouse import MARTS, Warehouse, WarehouseBusy, lock_wait_seconds
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _quoted(path: Path) -> str:
@@ -203,6 +205,8 @@ class DuckDBRawStore(RawStore):
         return PageResult(received, loaded, rejected, partly), watermark
 
     def _insert_new_versions(self, obj: SourceObject, versions: list[Version], run_id: str, now: datetime) -> int:
+        import pandas as pd
+
         frame = pd.DataFrame(
             [(rid, version, json.dumps(rec, ensure_ascii=False)) for rid, version, rec in versions],
             columns=["record_id", "record_version", "payload"],

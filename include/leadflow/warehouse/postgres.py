@@ -20,9 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import pandas as pd
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
@@ -32,6 +31,9 @@ from psycopg2.extras import execute_values
 from leadflow.raw import RawStore, Version, table_for
 from leadflow.sources import SourceObject
 from leadflow.warehouse import MARTS, Warehouse
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,8 @@ class PostgresDatabase:
 
 def read_frame(database: PostgresDatabase, query: str) -> pd.DataFrame:
     """Run a query over a read-only connection and return a DataFrame (the connection is closed)."""
+    import pandas as pd
+
     con = database.connect(read_only=True)
     try:
         psycopg2.extensions.register_type(_NUMERIC_AS_FLOAT, con)
