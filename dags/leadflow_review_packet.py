@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from airflow.sdk import dag, task
 from leadflow.alerts import failure_notifiers
 from leadflow.assets import PUBLISHED_MARTS
-from leadflow.report.packet import build_published_packet
 
 
 @dag(
@@ -22,6 +21,8 @@ from leadflow.report.packet import build_published_packet
 def leadflow_review_packet() -> None:
     @task
     def build_review_packet() -> str:
+        from leadflow.report.packet import build_published_packet  # pandas and matplotlib: not at parse time
+
         return str(build_published_packet())
 
     build_review_packet()

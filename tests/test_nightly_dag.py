@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,6 +68,20 @@ def test_parsing_the_dag_never_runs_dbt(monkeypatch: pytest.MonkeyPatch) -> None
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
     assert bag.import_errors == {}
     assert "transform.dbt_producer_watcher" in bag.get_dag("leadflow_nightly").task_ids
+
+
+def test_parsing_the_dags_imports_no_task_body_libraries() -> None:
+    """Airflow parses a DAG file in every task process: what only task bodies need (pandas,
+    Great Expectations, the API clients, the packet's charts) is imported when they run."""
+    import_and_list = (
+        "import sys; from airflow.dag_processing.dagbag import DagBag; "
+        f"bag = DagBag(dag_folder={str(PROJECT_ROOT / 'dags')!r}); assert not bag.import_errors, bag.import_errors; "
+        "print(' '.join(sys.modules))"
+    )
+    listed = subprocess.run([sys.executable, "-c", import_and_list], capture_output=True, text=True, check=True)
+    loaded = set(listed.stdout.split())
+    heavy = {"pandas", "great_expectations", "matplotlib", "requests", "leadflow.extract.jobs"}
+    assert not heavy & loaded, heavy & loaded
 
 
 @pytest.mark.e2e
