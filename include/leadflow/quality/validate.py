@@ -20,15 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from leadflow.quality import offline_index
-from leadflow.quality.suites import (
-    Control,
-    SuiteSpec,
-    all_suites,
-    check_committed,
-    open_context,
-    read_registry,
-    validation_name,
-)
+from leadflow.quality.suites import SuiteSpec, all_suites, check_committed, open_context, validation_name
 
 if TYPE_CHECKING:
     from leadflow.settings import Paths
@@ -93,14 +85,29 @@ def _without_record_values(store: Any, key: Any) -> Any:
     return result
 
 
-def _failing_records(warehouse: Warehouse, table: str, control: Control) -> list[str]:
-    """The first ids (in id order) of a hygiene control's failing records, read in SQL."""
-    population = f"{control.population_flag} and " if control.population_flag else ""
+def _control_samples(warehouse: Warehouse) -> dict[str, list[str]]:
+    """Each control's first failing record ids tonight, as ``mart_data_quality`` samples them
+    (the dbt model reads the same registry row as the control's expectation)."""
     frame = warehouse.read_frame(
-        f"select {control.record_id} from {table} where {population}{control.failing_flag}"
-        f" order by 1 limit {SAMPLE_SIZE}"
+        "select control_name, coalesce(sample_record_ids, '') as ids from marts.mart_data_quality"
+        " where run_as_of = (select max(run_as_of) from marts.mart_data_quality)"
     )
-    return [str(value) for value in frame.iloc[:, 0]]
+    return {row.control_name: [i for i in str(row.ids).split(", ") if i] for row in frame.itertuples()}
+
+
+def _run(context: Any, spec: SuiteSpec, frame: Any, parameters: dict[str, float], run_id: Any, with_ids: bool) -> Any:
+    """One suite's validation. SUMMARY gives counts and a few failing values; asking for ids makes
+    GX list the id of every failing row (3-4 s per expectation at a million leads), so they are
+    asked for only where needed (COMPLETE would also store and render every failing row)."""
+    result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+    if with_ids:
+        result_format["unexpected_index_column_names"] = [spec.id_column]
+    return context.validation_definitions.get(validation_name(spec)).run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters=parameters,
+        result_format=result_format,
+        run_id=run_id,
+    )
 
 
 def validate(where: Paths) -> QualityReport:
@@ -111,40 +118,27 @@ def validate(where: Paths) -> QualityReport:
     warehouse = where.warehouse
     context = open_context(where.expectations, where.reports / "gx")
     run_id = RunIdentifier(run_name="leadflow", run_time=datetime.now(UTC))
-    controls = warehouse.read_frame("select control_name, threshold, severity from policy.data_quality_controls")
-    policy = {row.control_name: (float(row.threshold), str(row.severity)) for row in controls.itertuples()}
+    seed = warehouse.read_frame("select control_name, threshold, severity from policy.data_quality_controls")
+    policy = {row.control_name: (float(row.threshold), str(row.severity)) for row in seed.itertuples()}
     parameters = {f"{name}_mostly": max(0.0, min(1.0, 1.0 - threshold)) for name, (threshold, _) in policy.items()}
     suites = all_suites(where.control_registry, where.dbt_manifest)
     check_committed(context, suites)
-    controls = {control.control_name: control for control in read_registry(where.control_registry)}
+    samples_of_control: dict[str, list[str]] | None = None
     findings: list[Finding] = []
     for spec in suites:
         frame = warehouse.read_frame(f"select {', '.join(spec.columns)} from {spec.table}")
-
-        def run(with_ids: bool, spec: SuiteSpec = spec, frame: Any = frame) -> Any:
-            # SUMMARY: counts and a few failing values. Asking for ids makes GX list the id of every
-            # failing row (COMPLETE would also store and render them): 3-4 s per expectation at a
-            # million leads, so ids are asked for only where they are needed (see below)
-            result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
-            if with_ids:
-                result_format["unexpected_index_column_names"] = [spec.id_column]
-            return context.validation_definitions.get(validation_name(spec)).run(
-                batch_parameters={"dataframe": frame},
-                expectation_parameters=parameters,
-                result_format=result_format,
-                run_id=run_id,
-            )
-
-        result = run(with_ids=False)
+        result = _run(context, spec, frame, parameters, run_id, with_ids=False)
         if spec.kind == "integrity" and spec.id_column and not result.success:
-            result = run(with_ids=True)  # a night that will not publish: the ids say why
+            # a night that will not publish: the ids say why
+            result = _run(context, spec, frame, parameters, run_id, with_ids=True)
         for outcome in result.results:
             config = outcome.expectation_config
             control = (config.meta or {}).get("control_name")
             threshold, severity = policy.get(control, (None, "error" if spec.kind == "integrity" else "warn"))
             details = outcome.result or {}
             if control and not outcome.success:
-                samples = _failing_records(warehouse, spec.table, controls[control])
+                samples_of_control = samples_of_control or _control_samples(warehouse)
+                samples = samples_of_control.get(control, [])
             else:
                 samples = [
                     str(row.get(spec.id_column))
