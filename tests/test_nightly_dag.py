@@ -84,6 +84,24 @@ def test_parsing_the_dags_imports_no_task_body_libraries() -> None:
     assert not heavy & loaded, heavy & loaded
 
 
+def test_a_celery_worker_holds_what_parsing_the_dags_imports_before_its_pool_forks() -> None:
+    """With Leadflow's Celery settings, the worker's import of its modules (the signal Celery
+    sends before the pool starts) parses the DAG files, so a task process finds Cosmos's watcher
+    operators and the DAG's modules already loaded."""
+    start_worker_imports = (
+        "import sys; from celery.signals import import_modules; "
+        "from leadflow.celery_config import CELERY_CONFIG; "
+        "before = set(sys.modules); import_modules.send(sender=None); "
+        "print(' '.join(set(sys.modules) - before))"
+    )
+    env = {**os.environ, "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags")}
+    listed = subprocess.run(
+        [sys.executable, "-c", start_worker_imports], capture_output=True, text=True, check=True, env=env
+    )
+    loaded = set(listed.stdout.split())
+    assert {"cosmos.operators.watcher", "leadflow.nightly", "leadflow.sources"} <= loaded, sorted(loaded)[:20]
+
+
 @pytest.mark.e2e
 def test_airflow_runs_the_night_and_marts_equal_reference(dag, generated_fixture: Path, tmp_path: Path) -> None:
     warehouse = tmp_path / "dag.duckdb"

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import yaml
 from conftest import PG_SERVER, check_marts, export_marts, pg_query, reference, require_service
 from leadflow.settings import PROJECT_ROOT, Paths
 from leadflow.timefmt import parse_instant
@@ -30,6 +31,15 @@ AIRFLOW = str(Path(sys.executable).parent / "airflow")
 CELERY = str(Path(sys.executable).parent / "celery")
 REDIS_URL = os.environ.get("LEADFLOW_TEST_REDIS", "redis://127.0.0.1:6379/11")
 RUN_TIMEOUT = 1500  # seconds
+
+
+def _compose_worker_settings() -> dict[str, str]:
+    """The Airflow settings docker-compose.yml gives its Celery workers beyond connections and
+    databases (how a worker runs tasks): this night runs with them too."""
+    spec = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
+    worker = spec["services"]["airflow-worker"]["environment"]
+    tuning = ("AIRFLOW__WORKERS__", "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS")
+    return {key: str(value) for key, value in worker.items() if key.startswith(tuning)}
 
 
 def _redis_available() -> bool:
@@ -100,6 +110,7 @@ def test_the_night_runs_on_celery_workers_into_the_postgres_warehouse(
     with running_sandbox(generated_fixture, tmp_path / "tls") as sandbox:
         env = {
             **os.environ,  # the PostgreSQL warehouse settings (pg_warehouse)
+            **_compose_worker_settings(),
             "AIRFLOW_HOME": str(tmp_path / "airflow"),
             "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata,
