@@ -11,17 +11,18 @@ RUN pip install --no-cache-dir -r /opt/airflow/leadflow/requirements.txt \
 
 COPY --chown=airflow:root dags /opt/airflow/dags
 COPY --chown=airflow:root plugins /opt/airflow/plugins
-COPY --chown=airflow:root dbt_project /opt/airflow/leadflow/dbt_project
-# the manifest the DAG renders its dbt tasks from (parsing the DAG never runs dbt)
-RUN cd /opt/airflow/leadflow/dbt_project && dbt parse --profiles-dir . --quiet
-COPY --chown=airflow:root expectations /opt/airflow/leadflow/expectations
-COPY --chown=airflow:root bi/superset /opt/airflow/leadflow/bi/superset
-
 ENV LEADFLOW_HOME=/opt/airflow/leadflow \
     LEADFLOW_WAREHOUSE=/opt/airflow/warehouse/leadflow.duckdb \
     LEADFLOW_REPORTS_DIR=/opt/airflow/reports \
     GX_ANALYTICS_ENABLED=False \
     AIRFLOW__COSMOS__ENABLE_TELEMETRY=False
+
+COPY --chown=airflow:root dbt_project /opt/airflow/leadflow/dbt_project
+# the manifest the DAG renders its dbt tasks from (parsing the DAG never runs dbt), parsed with the
+# warehouse's profile so that the first night reuses the parse
+RUN leadflow parse
+COPY --chown=airflow:root expectations /opt/airflow/leadflow/expectations
+COPY --chown=airflow:root bi/superset /opt/airflow/leadflow/bi/superset
 
 FROM airflow AS sandbox
 COPY --chown=airflow:root requirements-sandbox.txt /opt/airflow/leadflow/

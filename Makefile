@@ -19,6 +19,9 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+# Cosmos keeps dbt's last parse per DAG here (not the machine-wide /tmp/cosmos, which other
+# checkouts' nights, on other profiles, would overwrite)
+export AIRFLOW__COSMOS__CACHE_DIR := $(AIRFLOW_HOME)/cosmos
 export AIRFLOW__LOGGING__LOGGING_LEVEL := WARNING
 export GX_ANALYTICS_ENABLED := False
 export LEADFLOW_HOME := $(CURDIR)
@@ -62,12 +65,15 @@ venv: $(VENV)/.installed $(SUPERSET_VENV)/.installed
 bytecode: $(VENV)/.installed
 	$(PY) -m compileall -q include dags
 
-# The dbt graph the DAG renders from (Cosmos LoadMode.DBT_MANIFEST: DAG parsing never runs dbt).
+# The dbt graph the DAG renders from (Cosmos LoadMode.DBT_MANIFEST: DAG parsing never runs dbt),
+# parsed with the profile of the warehouse configured here (LEADFLOW_WAREHOUSE, by default
+# warehouse/leadflow.duckdb): a night there starts from this parse (Cosmos copies it), where any
+# other profile makes dbt parse the whole project again.
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f) dbt_project/dbt_project.yml
 
 $(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
-	cd dbt_project && ../$(BIN)/dbt parse --profiles-dir . --quiet
+	$(PY) -m leadflow.cli parse
 	touch $@
 
 manifest: $(MANIFEST)

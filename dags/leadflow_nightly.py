@@ -22,7 +22,7 @@ from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavi
 from leadflow import nightly
 from leadflow.alerts import failure_notifiers
 from leadflow.assets import PUBLISHED_MARTS
-from leadflow.settings import dbt_executable, paths
+from leadflow.settings import DBT_PROFILE, dbt_executable, paths
 from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS
 
 WAREHOUSE_POOL = "leadflow_warehouse"
@@ -97,7 +97,7 @@ def leadflow_nightly() -> None:
             install_dbt_deps=False,
         ),
         profile_config=ProfileConfig(
-            profile_name="leadflow",
+            profile_name=DBT_PROFILE,
             target_name=WHERE.warehouse.target,
             profiles_yml_filepath=WHERE.dbt_project / "profiles.yml",
         ),
@@ -116,10 +116,13 @@ def leadflow_nightly() -> None:
                 "post_execute": nightly.release_writer,
             },
         ),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.AFTER_EACH,
+            emit_datasets=False,  # the published marts are one Asset, emitted by publish
+        ),
         operator_args={
             "append_env": True,  # the warehouse settings (and any password) stay in the environment
-            "emit_datasets": False,  # the published marts are one Asset, emitted by publish
             "env": WHERE.dbt_env,
             # a model task only reads the producer's outcome for its model: it writes nothing, so it
             # needs no warehouse slot, and it does not retry (a retry would run its model alone)

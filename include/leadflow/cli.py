@@ -1,4 +1,5 @@
-"""``leadflow``: the product's command line (the Great Expectations suites; ``doctor``, which
+"""``leadflow``: the product's command line (``parse``, the dbt manifest the DAG renders from; the
+Great Expectations suites; ``doctor``, which
 checks the lifecycle configuration against the org of the Salesforce connection; ``docs``, dbt's
 documentation as one file that opens from disk; ``superset-bundle``, the dashboards as a Superset
 import bundle)."""
@@ -8,6 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+
+def _parse(args: argparse.Namespace) -> int:
+    from leadflow.settings import paths
+
+    result = paths().dbt("parse", "--quiet")
+    print(result.stdout + result.stderr, end="")
+    return result.returncode
 
 
 def _quality_init(args: argparse.Namespace) -> int:
@@ -51,6 +60,13 @@ def _superset_bundle(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+
+    parse = commands.add_parser(
+        "parse",
+        help="dbt's manifest for the DAG, parsed with the configured warehouse's profile so that "
+        "the first night there reuses the parse (make manifest, the image)",
+    )
+    parse.set_defaults(func=_parse)
 
     quality = commands.add_parser("quality", help="Great Expectations context")
     quality_commands = quality.add_subparsers(dest="quality_command", required=True)

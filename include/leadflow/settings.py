@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from leadflow.warehouse import Warehouse
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROFILE = "leadflow"  # in dbt_project/profiles.yml; its output is the warehouse's target
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,12 @@ class Paths:
         return {**self.warehouse.dbt_env, "LEADFLOW_DBT": _installed_dbt(), "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
 
     def dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """dbt run as the night runs it (:func:`dbt_executable`, this warehouse's environment),
-        its output captured."""
+        """dbt run as the night runs it (:func:`dbt_executable`, this warehouse's environment, the
+        profile and target named as Cosmos names them: dbt re-parses the whole project when they
+        are named differently from the parse it has), its output captured."""
+        profile = ["--profiles-dir", ".", "--profile", DBT_PROFILE, "--target", self.warehouse.target]
         return subprocess.run(
-            [dbt_executable(), *args, "--profiles-dir", "."],
+            [dbt_executable(), *args, *profile],
             cwd=self.dbt_project,
             env={**os.environ, **self.dbt_env},
             capture_output=True,

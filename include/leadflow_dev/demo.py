@@ -9,10 +9,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from leadflow_dev.generator import generate
 from leadflow_dev.progress import Progress
 from leadflow_dev.sandbox.process import running_sandbox
 
+SUCCEEDED = re.compile(r"DagRun Finished: dag_id=leadflow_nightly, .* state=success,")
 DEMO_LEADS = 2000
 DEMO_SEED = 7
 DEMO_AS_OF = "2026-06-30T23:00:00Z"
@@ -41,10 +43,18 @@ def nightly_env(sandbox_connection_json: str, warehouse: Path) -> dict[str, str]
     }
 
 
-def run_nightly(env: dict[str, str], as_of: str, log_file: Path, say: Callable[[str], None] = print) -> int:
+def run_nightly(
+    env: dict[str, str],
+    as_of: str,
+    log_file: Path,
+    say: Callable[[str], None] = print,
+    when_succeeded: Callable[[], None] = lambda: None,
+) -> int:
     """Run leadflow_nightly once with ``airflow dags test`` for the logical date ``as_of``: every
     line Airflow writes (at INFO) goes to ``log_file``; each task's start and end, and a line per
-    phase, to ``say``."""
+    phase, to ``say``. ``when_succeeded`` is called as soon as Airflow says the run succeeded:
+    its process then still takes seconds to exit (the interpreter's last garbage collection of
+    everything the in-process tasks loaded)."""
     airflow = str(Path(sys.executable).parent / "airflow")
     logical_date = parse_instant(as_of).isoformat()
     progress = Progress(say, task_logs=Path(env.get("AIRFLOW_HOME", PROJECT_ROOT / ".airflow")) / "logs")
@@ -63,6 +73,8 @@ def run_nightly(env: dict[str, str], as_of: str, log_file: Path, say: Callable[[
         for line in process.stdout:
             log.write(line)
             progress.feed(line)
+            if SUCCEEDED.search(line):
+                when_succeeded()
         code = process.wait()
     progress.close()
     return code
@@ -159,23 +171,30 @@ def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
 
 
 def _run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
-    with sandboxed_night(fixtures, warehouse, as_of) as (env, as_of, reports):
+    with (
+        sandboxed_night(fixtures, warehouse, as_of) as (env, as_of, reports),
+        environment(env),
+        ThreadPoolExecutor(max_workers=2) as beside,
+    ):
+        # under a scheduler the leadflow_review_packet DAG runs on the published-marts Asset;
+        # `airflow dags test` runs one DAG, so the demo builds the packet itself, from the
+        # published file, while dbt documents the work warehouse (two files, no shared lock)
+        built: dict[str, Future[Path]] = {}
+
+        def build_reports() -> None:
+            built["review_packet"] = beside.submit(build_published_packet)
+            built["dbt_docs"] = beside.submit(dbt_docs.build, paths())
+
         log_file = reports / "airflow-dags-test.log"
         print(f"Sandbox clock {as_of}; running leadflow_nightly (log: {log_file})")
-        code = run_nightly(env, as_of, log_file)
-    if code != 0:
-        print(f"leadflow_nightly failed (exit {code}); the end of its log:", file=sys.stderr)
-        print("\n".join(log_file.read_text().splitlines()[-40:]), file=sys.stderr)
-        return code
-    # under a scheduler the leadflow_review_packet DAG runs on the published-marts Asset;
-    # `airflow dags test` runs one DAG, so the demo builds the packet itself, from the published
-    # file, while dbt documents the work warehouse beside it (two files, no shared lock)
-    summary_path = reports / "last_run.json"
-    summary = json.loads(summary_path.read_text())
-    with environment(env), ThreadPoolExecutor(max_workers=1) as beside:
-        docs = beside.submit(dbt_docs.build, paths())
-        summary["review_packet"] = str(build_published_packet())
-        summary["dbt_docs"] = str(docs.result())
+        code = run_nightly(env, as_of, log_file, when_succeeded=build_reports)
+        if code != 0:
+            print(f"leadflow_nightly failed (exit {code}); the end of its log:", file=sys.stderr)
+            print("\n".join(log_file.read_text().splitlines()[-40:]), file=sys.stderr)
+            return code
+        summary_path = reports / "last_run.json"
+        summary = json.loads(summary_path.read_text())
+        summary.update({name: str(report.result()) for name, report in built.items()})
     summary_path.write_text(json.dumps(summary, indent=2))
     print_summary(summary_path, log_file, planted=fixtures is None)
     return 0
