@@ -161,6 +161,9 @@ def test_the_night_runs_on_celery_workers_into_the_postgres_warehouse(
         "select count(*) from task_instance where dag_id = 'leadflow_nightly' and operator != 'EmptyOperator'",
     )
     assert through_celery == succeeded >= tasks > 20  # every task instance went through a Celery worker
+    # the night announces one Asset, the published marts; the dbt model tasks announce none
+    emitted = pg_query(metadata_database, "select distinct a.uri from asset_event e join asset a on a.id = e.asset_id")
+    assert emitted == [("leadflow://warehouse/marts",)], emitted
 
     assert not local_file.exists() and not list(tmp_path.glob("*.duckdb")), "a task wrote a local warehouse file"
     exported = tmp_path / "published-export.duckdb"
