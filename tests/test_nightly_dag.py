@@ -70,16 +70,21 @@ def test_parsing_the_dag_never_runs_dbt(monkeypatch: pytest.MonkeyPatch) -> None
     assert "transform.dbt_producer_watcher" in bag.get_dag("leadflow_nightly").task_ids
 
 
+def _modules_loaded_by(code: str) -> set[str]:
+    """The module names ``code``, run in a fresh interpreter on this checkout's DAG folder, prints."""
+    env = {**os.environ, "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags")}
+    listed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    return set(listed.stdout.split())
+
+
 def test_parsing_the_dags_imports_no_task_body_libraries() -> None:
     """Airflow parses a DAG file in every task process: what only task bodies need (pandas,
     Great Expectations, the API clients, the packet's charts) is imported when they run."""
-    import_and_list = (
+    loaded = _modules_loaded_by(
         "import sys; from airflow.dag_processing.dagbag import DagBag; "
-        f"bag = DagBag(dag_folder={str(PROJECT_ROOT / 'dags')!r}); assert not bag.import_errors, bag.import_errors; "
+        "bag = DagBag(); assert not bag.import_errors, bag.import_errors; "
         "print(' '.join(sys.modules))"
     )
-    listed = subprocess.run([sys.executable, "-c", import_and_list], capture_output=True, text=True, check=True)
-    loaded = set(listed.stdout.split())
     heavy = {"pandas", "great_expectations", "matplotlib", "requests", "leadflow.extract.jobs"}
     assert not heavy & loaded, heavy & loaded
 
@@ -88,17 +93,12 @@ def test_a_celery_worker_holds_what_parsing_the_dags_imports_before_its_pool_for
     """With Leadflow's Celery settings, the worker's import of its modules (the signal Celery
     sends before the pool starts) parses the DAG files, so a task process finds Cosmos's watcher
     operators and the DAG's modules already loaded."""
-    start_worker_imports = (
+    loaded = _modules_loaded_by(
         "import sys; from celery.signals import import_modules; "
         "from leadflow.celery_config import CELERY_CONFIG; "
         "before = set(sys.modules); import_modules.send(sender=None); "
         "print(' '.join(set(sys.modules) - before))"
     )
-    env = {**os.environ, "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags")}
-    listed = subprocess.run(
-        [sys.executable, "-c", start_worker_imports], capture_output=True, text=True, check=True, env=env
-    )
-    loaded = set(listed.stdout.split())
     assert {"cosmos.operators.watcher", "leadflow.nightly", "leadflow.sources"} <= loaded, sorted(loaded)[:20]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
 from celery.signals import import_modules
 
+# Airflow's settings as they are: naming this module is what registers the handler below
 CELERY_CONFIG: dict[str, Any] = DEFAULT_CELERY_CONFIG
 
 

@@ -27,7 +27,8 @@ from leadflow_dev.generator import generate
 from leadflow_dev.progress import Progress
 from leadflow_dev.sandbox.process import running_sandbox
 
-SUCCEEDED = re.compile(r"DagRun Finished: dag_id=leadflow_nightly, .* state=success,")
+NIGHTLY = "leadflow_nightly"
+SUCCEEDED = re.compile(rf"DagRun Finished: dag_id={NIGHTLY}, .* state=success,")
 DEMO_LEADS = 2000
 DEMO_SEED = 7
 DEMO_AS_OF = "2026-06-30T23:00:00Z"
@@ -61,7 +62,7 @@ def run_nightly(
     with (
         log_file.open("w") as log,
         subprocess.Popen(
-            [airflow, "dags", "test", "leadflow_nightly", logical_date],
+            [airflow, "dags", "test", NIGHTLY, logical_date],
             env={**env, "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO"},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

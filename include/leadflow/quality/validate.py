@@ -137,7 +137,8 @@ def validate(where: Paths) -> QualityReport:
             threshold, severity = policy.get(control, (None, "error" if spec.kind == "integrity" else "warn"))
             details = outcome.result or {}
             if control and not outcome.success:
-                samples_of_control = samples_of_control or _control_samples(warehouse)
+                if samples_of_control is None:
+                    samples_of_control = _control_samples(warehouse)
                 samples = samples_of_control.get(control, [])
             else:
                 samples = [
