@@ -17,7 +17,8 @@
     Every other record has no version in (last as-of, tonight's as-of], so its row stands.
 #}
 {% macro latest_versions(raw_relation, stamp_field=none, config=none) %}
-    {%- set stamp = parse_instant(json_text(stamp_field)) if stamp_field else none %}
+    {#- a version's `stamp_field` as received is its `record_version` (raw.py): no payload parsed -#}
+    {%- set stamp = parse_instant('record_version') if stamp_field else none %}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
         if is_incremental() and execute else [] %}
     {%- set incremental = '_as_of' in columns and (config is none or '_config' in columns) %}

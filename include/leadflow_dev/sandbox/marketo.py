@@ -7,7 +7,7 @@ import base64
 import json
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from leadflow.sources import MARKETO_OBJECTS
@@ -236,7 +236,9 @@ def _export_csv(state: SandboxState, export: dict[str, Any], lo: str, hi: str) -
     else:
         at = ts_sql("(line::json->>'updatedAt')")
         predicates = [f"{at} >= timestamp '{lo}'", f"{at} <= timestamp '{hi}'"]
-    cursor_id, cursor = state.store.open_cursor(MKTO[kind], export["fields"], state.clock, predicates, True)
+    cursor_id, cursor = state.store.open_cursor(
+        MKTO[kind], export["fields"], state.clock, predicates, True, since=datetime.fromisoformat(lo)
+    )
     try:
         return state.store.csv_page(cursor_id, 0, cursor.total, state.drift.get(kind))[0]
     finally:

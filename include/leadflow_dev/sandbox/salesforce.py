@@ -105,14 +105,14 @@ def _open_soql(state: SandboxState, soql: str, include_deleted: bool) -> tuple[S
     Salesforce would answer. REST queries and Bulk API 2.0 jobs both start here."""
     try:
         obj = source_object("salesforce", soql.lower().split(" from ", 1)[1].split()[0])
-        query = parse(soql, state.fields(obj.name))
+        query = parse(soql, state.fields(obj.name), obj.stamp)
     except (IndexError, KeyError):
         return _sf_error(400, "INVALID_TYPE", f"sObject type is not supported: {soql[:60]}")
     except SoqlError as exc:
         return _sf_error(400, "MALFORMED_QUERY", str(exc))
     stored = [f for f in query.fields if f in state.store.fields[obj.name]]
     cursor_id, cursor = state.store.open_cursor(
-        obj, stored, state.clock, query.predicates, include_deleted, query.limit
+        obj, stored, state.clock, query.predicates, include_deleted, query.limit, since=query.since
     )
     return obj, cursor_id, cursor.total
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from leadflow.timefmt import parse_instant
 
@@ -35,9 +36,13 @@ class SoqlQuery:
     object: str
     predicates: list[str]
     limit: int | None
+    since: datetime | None = None  # a lower bound (inclusive) the conditions put on ``stamp``
 
 
-def parse(soql: str, known_fields: dict[str, str]) -> SoqlQuery:
+def parse(soql: str, known_fields: dict[str, str], stamp: str | None = None) -> SoqlQuery:
+    """``soql`` as SQL predicates; ``since`` is the latest lower bound a condition puts on the
+    object's ``stamp`` field (an incremental extraction's watermark), which lets the store narrow
+    the records before it finds their versions as of the clock."""
     match = _QUERY.match(soql)
     if not match:
         raise SoqlError(f"unexpected token in query: {soql[:80]!r}")
@@ -45,11 +50,15 @@ def parse(soql: str, known_fields: dict[str, str]) -> SoqlQuery:
     unknown = [f for f in fields if f not in known_fields]
     if unknown:
         raise SoqlError(f"No such column '{unknown[0]}' on entity '{match['object']}'")
-    predicates = []
+    predicates, since = [], None
     if match["where"]:
         for part in re.split(r"\s+and\s+", match["where"], flags=re.IGNORECASE):
             predicates.append(_predicate(part, known_fields))
-    return SoqlQuery(fields, match["object"], predicates, int(match["limit"]) if match["limit"] else None)
+            bound = _CONDITION.match(part)
+            if bound and bound["field"] == stamp and bound["op"] in (">", ">=") and _DATETIME.match(bound["value"]):
+                since = max(filter(None, [since, parse_instant(bound["value"]).replace(tzinfo=None)]))
+    limit = int(match["limit"]) if match["limit"] else None
+    return SoqlQuery(fields, match["object"], predicates, limit, since)
 
 
 def _predicate(condition: str, known_fields: dict[str, str]) -> str:

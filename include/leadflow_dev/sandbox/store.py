@@ -153,18 +153,28 @@ class FixtureStore:
         predicates: list[str],
         include_deleted: bool,
         limit: int | None = None,
+        since: datetime | None = None,
     ) -> tuple[str, Cursor]:
-        """Materialise the result of a query as of ``clock``; pages are then cheap range reads."""
+        """Materialise the result of a query as of ``clock``; pages are then cheap range reads.
+        ``since`` (naive UTC), when the predicates require the stamp to be at or after it: only
+        records with a version stamped in ``[since, clock]`` can match (a record's version as of
+        the clock is its latest), so the others are left out before versions are ranked, and an
+        incremental query costs what it returns rather than the whole table."""
         table = _table(obj)
         clock_sql = f"timestamp '{clock.replace(tzinfo=None).isoformat(sep=' ')}'"
+        in_window = f"stamp <= {clock_sql}"
+        if since is not None:
+            in_window += f" and stamp >= timestamp '{since.replace(tzinfo=None).isoformat(sep=' ')}'"
         where = [f"stamp <= {clock_sql}"]
         if not include_deleted and "IsDeleted" in self.fields.get(obj.name, {}):
             where.append("coalesce((line::json->>'IsDeleted')::boolean, false) = false")
         where.extend(predicates)
         current = (
-            f"select * from {table} where stamp <= {clock_sql}"
+            f"select * from {table} where {in_window}"
             if obj.append_only
-            else f"""select * from {table} where stamp <= {clock_sql}
+            else f"""select * from {table}
+                     where stamp <= {clock_sql}
+                        {f"and id in (select id from {table} where {in_window})" if since else ""}
                      qualify row_number() over (partition by id order by stamp desc) = 1"""
         )
         cursor_id = uuid.uuid4().hex[:15]
