@@ -62,3 +62,17 @@ def test_a_sandbox_that_cannot_start_says_why_and_where_its_log_is(tmp_path: Pat
         pass
     message = str(failure.value)
     assert str(tmp_path / "tls" / "sandbox.log") in message and "Lead.jsonl" in message
+
+
+def test_a_stopped_sandbox_leaves_no_index_behind(
+    generated_fixture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox indexes its fixture into a temporary DuckDB file (a million leads: gigabytes),
+    removed when it stops on SIGTERM, as every night's sandbox is stopped."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    with running_sandbox(generated_fixture, tmp_path / "tls") as sandbox:
+        assert [p.name for p in scratch.iterdir()], "the index is in the sandbox's temporary directory"
+        assert sandbox.admin("health")
+    assert list(scratch.iterdir()) == []

@@ -7,6 +7,9 @@ same code path in production and in tests. Clients trust the sandbox through the
 
 from __future__ import annotations
 
+import signal
+import sys
+import tempfile
 from pathlib import Path
 
 import trustme
@@ -36,9 +39,16 @@ def write_certificates(tls_dir: Path) -> tuple[Path, Path, Path]:
 
 
 def build_state(
-    fixtures: Path, as_of: str | None, faults: str | None, seed: int, client_id: str, client_secret: str, page_size: int
+    fixtures: Path,
+    as_of: str | None,
+    faults: str | None,
+    seed: int,
+    client_id: str,
+    client_secret: str,
+    page_size: int,
+    workdir: Path,
 ) -> SandboxState:
-    store = FixtureStore(fixtures)
+    store = FixtureStore(fixtures, workdir / "fixtures.duckdb")
     return SandboxState(
         store=store,
         clock=parse_instant(as_of or store.manifest_as_of),
@@ -62,13 +72,18 @@ def serve(
     page_size: int = 2000,
 ) -> None:
     _, cert, key = write_certificates(tls_dir)
-    state = build_state(fixtures, as_of, faults, seed, client_id, client_secret, page_size)
-    uvicorn.run(
-        create_app(state),
-        host=host,
-        port=port,
-        ssl_certfile=str(cert),
-        ssl_keyfile=str(key),
-        log_level="warning",
-        timeout_graceful_shutdown=1,  # clients keep connections alive: do not wait for them on SIGTERM
-    )
+    # The fixture's index (a million leads: gigabytes) goes when the sandbox stops. Uvicorn
+    # shuts down on SIGTERM, then raises the signal again for the handler it found: this one
+    # exits the interpreter normally, so the directory is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with tempfile.TemporaryDirectory(prefix="leadflow-sandbox-") as workdir:
+        state = build_state(fixtures, as_of, faults, seed, client_id, client_secret, page_size, Path(workdir))
+        uvicorn.run(
+            create_app(state),
+            host=host,
+            port=port,
+            ssl_certfile=str(cert),
+            ssl_keyfile=str(key),
+            log_level="warning",
+            timeout_graceful_shutdown=1,  # clients keep connections alive: do not wait for them on SIGTERM
+        )

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,7 @@ class Cursor:
 @dataclass
 class FixtureStore:
     fixtures_dir: Path
-    db_path: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="leadflow-sandbox-")) / "f.duckdb")
+    db_path: Path  # the fixture indexed for as-of queries (the caller removes it)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -100,6 +100,7 @@ class FixtureStore:
         firsts = " union all ".join(f"select min(stamp) as first from {_table(o)}" for o in ALL_OBJECTS if o.stamp)
         self.earliest: datetime | None = self._con.execute(f"select min(first) from ({firsts})").fetchall()[0][0]
         self._cursors: dict[str, Cursor] = {}
+        self._picklists: dict[tuple[str, str], list[str]] = {}
 
     # -- loading ---------------------------------------------------------------------------------
     def _load(self, obj: SourceObject) -> None:
@@ -233,13 +234,19 @@ class FixtureStore:
                 self._con.execute(f"drop table if exists {cursor.table}")
 
     def picklist(self, obj: SourceObject, field_name: str) -> list[str]:
-        """The values a picklist field takes anywhere in the fixture (what describe lists)."""
-        with self._lock:
-            rows = self._con.execute(
-                f"select distinct json_extract_string(line, ?) as v from {_table(obj)} where v is not null order by v",
-                [f"$.{field_name}"],
-            ).fetchall()
-        return [value for (value,) in rows]
+        """The values a picklist field takes anywhere in the fixture (what describe lists), read
+        once: the fixture does not change while it is served, and a night describes every object
+        (a million leads: seconds per read)."""
+        key = (obj.name, field_name)
+        if key not in self._picklists:
+            with self._lock:
+                rows = self._con.execute(
+                    f"""select distinct json_extract_string(line, ?) as v from {_table(obj)}
+                        where v is not null order by v""",
+                    [f"$.{field_name}"],
+                ).fetchall()
+            self._picklists[key] = [value for (value,) in rows]
+        return self._picklists[key]
 
     @staticmethod
     def _project(record: dict[str, Any], fields: list[str]) -> dict[str, Any]:
