@@ -195,6 +195,11 @@ def bench(
         os.environ["LEADFLOW_REPORTS_DIR"] = str(workdir / "reports")
         os.environ.pop("LEADFLOW_WORK_WAREHOUSE", None)
         try:
+            # installed for this warehouse, as a deployment is (``leadflow parse``): its first
+            # night starts from that parse (DECISIONLOG 20), not from a full parse of the project
+            parsed = paths().dbt("parse", "--quiet")
+            if parsed.returncode != 0:
+                raise RuntimeError(f"dbt parse failed:\n{parsed.stdout[-2000:]}")
             full = run_night(first, "full", sandbox.pid)
             say(f"{leads} leads: full night {full.total_wall:.0f} s")
             sandbox.set_clock(AS_OF)
