@@ -125,6 +125,31 @@ def test_every_model_and_published_column_is_described_and_sources_are_fresh(nig
     assert freshness.returncode == 0, freshness.stdout[-2000:]
 
 
+def test_the_contracts_not_null_columns_refuse_nulls_in_the_warehouse(night_copy: Path) -> None:
+    """A mart's required columns are enforced contract constraints, not data tests: every column
+    the contracts constrain is NOT NULL in the built warehouse, and a null there is refused."""
+    from leadflow.settings import paths
+
+    manifest = json.loads(paths().dbt_manifest.read_text())
+    constrained = {
+        (node["name"], column["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("contract", {}).get("enforced")
+        for column in node["columns"].values()
+        if any(c["type"] == "not_null" for c in column.get("constraints", []))
+    }
+    with duckdb.connect(str(paths().warehouse.work)) as con:
+        not_null = set(
+            con.execute(
+                "select table_name, column_name from information_schema.columns"
+                " where table_schema = 'marts' and is_nullable = 'NO'"
+            ).fetchall()
+        )
+        assert len(constrained) >= 20 and constrained <= not_null, constrained - not_null
+        with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
+            con.execute("insert into marts.mart_win_rates (created_month, source) values (null, 'Web')")
+
+
 def test_a_version_landed_before_its_as_of_is_staged_when_it_comes_due(night_copy: Path) -> None:
     """An activity stamped after the night's as-of but extracted that night (Marketo pages run to
     the present) waits in raw, and the first night whose as-of reaches it stages it, although
