@@ -14,7 +14,7 @@ from pathlib import Path
 def _parse(args: argparse.Namespace) -> int:
     from leadflow.settings import paths
 
-    result = paths().dbt("parse", "--quiet")
+    result = paths().dbt_parse()
     print(result.stdout + result.stderr, end="")
     return result.returncode
 

@@ -67,6 +67,11 @@ class Paths:
             text=True,
         )
 
+    def dbt_parse(self) -> subprocess.CompletedProcess[str]:
+        """dbt's parse of the project with this warehouse's profile: made at install (``leadflow
+        parse``), it is the manifest the DAG renders from and the parse the first night reuses."""
+        return self.dbt("parse", "--quiet")
+
     @property
     def expectations(self) -> Path:
         return self.home / "expectations"

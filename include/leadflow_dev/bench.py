@@ -195,9 +195,9 @@ def bench(
         os.environ["LEADFLOW_REPORTS_DIR"] = str(workdir / "reports")
         os.environ.pop("LEADFLOW_WORK_WAREHOUSE", None)
         try:
-            # installed for this warehouse, as a deployment is (``leadflow parse``): its first
-            # night starts from that parse (DECISIONLOG 20), not from a full parse of the project
-            parsed = paths().dbt("parse", "--quiet")
+            # installed for this warehouse, as a deployment is: its first night starts from that
+            # parse (DECISIONLOG 20), not from a full parse of the project
+            parsed = paths().dbt_parse()
             if parsed.returncode != 0:
                 raise RuntimeError(f"dbt parse failed:\n{parsed.stdout[-2000:]}")
             full = run_night(first, "full", sandbox.pid)
