@@ -15,9 +15,9 @@
     {{ return(fields) }}
 {% endmacro %}
 
-{# The JSON text of the field playing `role`, or null when the org has none. #}
+{# The JSON text of the field playing `role`, or null when the org has none (`json_text`). #}
 {% macro lead_field_text(fields, role) -%}
-    {%- if fields.get(role) -%}{{ json_text(fields[role] | replace("'", "''")) }}{%- else -%}cast(null as {{ dbt.type_string() }}){%- endif -%}
+    {{ json_text(fields.get(role)) }}
 {%- endmacro %}
 
 {% macro lead_field_config(fields) -%}

@@ -16,7 +16,24 @@
     ({{ expression }} is null or {{ clean_text(expression) }} = '')
 {%- endmacro %}
 
-{# A text field of a raw JSON payload. #}
+{#
+    A text field of a raw JSON payload, in the columns of a `staged` model (`_payload` there is
+    each payload parsed once); no field (`none` or '', e.g. a role the org has no field for) is
+    null text.
+#}
 {% macro json_text(field) -%}
-    payload ->> '{{ field }}'
+    {%- if field -%}
+        {{ return(adapter.dispatch('json_text', 'leadflow')(field)) }}
+    {%- else -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__json_text(field) -%}
+    _payload ->> '{{ field | replace("'", "''") }}'
+{%- endmacro %}
+
+{# `duckdb__parsed_payload` reads the field names back from these references. #}
+{% macro duckdb__json_text(field) -%}
+    _payload."{{ field | replace('"', '""') }}"
 {%- endmacro %}

@@ -1,17 +1,10 @@
-with source as (
-    {{ latest_versions(source('marketo', 'programs'), 'updatedAt') }}
-),
+{%- set columns %}
+    cast({{ json_text('id') }} as bigint) as program_id,
+    {{ json_text('name') }} as program_name,
+    {{ json_text('type') }} as program_type,
+    {{ json_text('channel') }} as channel,
+    {{ parse_instant(json_text('createdAt')) }} as created_at,
+    {{ parse_instant(json_text('updatedAt')) }} as updated_at
+{%- endset %}
 
-renamed as (
-    select
-        cast({{ json_text('id') }} as bigint) as program_id,
-        {{ json_text('name') }} as program_name,
-        {{ json_text('type') }} as program_type,
-        {{ json_text('channel') }} as channel,
-        {{ parse_instant(json_text('createdAt')) }} as created_at,
-        {{ parse_instant(json_text('updatedAt')) }} as updated_at,
-        {{ version_columns() }}
-    from source
-)
-
-select * from renamed
+{{ staged(source('marketo', 'programs'), 'updatedAt', columns=columns) }}

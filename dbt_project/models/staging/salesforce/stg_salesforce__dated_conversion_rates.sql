@@ -1,18 +1,11 @@
-with source as (
-    {{ latest_versions(source('salesforce', 'datedconversionrate'), 'SystemModstamp') }}
-),
+{%- set columns %}
+    {{ json_text('Id') }} as dated_conversion_rate_id,
+    {{ json_text('IsoCode') }} as iso_code,
+    cast({{ json_text('ConversionRate') }} as double precision) as conversion_rate,
+    cast({{ json_text('StartDate') }} as date) as start_date,
+    cast({{ json_text('NextStartDate') }} as date) as next_start_date,
+    {{ parse_instant(json_text('CreatedDate')) }} as created_at,
+    {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
+{%- endset %}
 
-renamed as (
-    select
-        {{ json_text('Id') }} as dated_conversion_rate_id,
-        {{ json_text('IsoCode') }} as iso_code,
-        cast({{ json_text('ConversionRate') }} as double precision) as conversion_rate,
-        cast({{ json_text('StartDate') }} as date) as start_date,
-        cast({{ json_text('NextStartDate') }} as date) as next_start_date,
-        {{ parse_instant(json_text('CreatedDate')) }} as created_at,
-        {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp,
-        {{ version_columns() }}
-    from source
-)
-
-select * from renamed
+{{ staged(source('salesforce', 'datedconversionrate'), 'SystemModstamp', columns=columns) }}
