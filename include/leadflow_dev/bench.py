@@ -54,26 +54,18 @@ def _cpu() -> float:
 
 
 class PeakMemory:
-    """Samples the resident memory of this process and its descendants, but ``exclude`` (a pid)."""
+    """Samples the resident memory of this process and its descendants (a night's process and its
+    dbt; the sandbox, started by the bench's own process, is not among them)."""
 
-    def __init__(self, exclude: int | None = None, interval: float = 0.1) -> None:
-        self.exclude, self.interval, self.peak = exclude, interval, 0
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval, self.peak = interval, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _tree_rss(self) -> int:
         me = psutil.Process()
         total = me.memory_info().rss
-        excluded: set[int] = set()
-        if self.exclude:
-            try:
-                sandbox = psutil.Process(self.exclude)
-                excluded = {sandbox.pid} | {p.pid for p in sandbox.children(recursive=True)}
-            except psutil.NoSuchProcess:
-                pass
         for child in me.children(recursive=True):
-            if child.pid in excluded:
-                continue
             with suppress(psutil.NoSuchProcess):
                 total += child.memory_info().rss
         return total
@@ -116,16 +108,16 @@ def _phase(cost: NightCost, name: str) -> Iterator[None]:
     cost.cpu[name] = _cpu() - cpu
 
 
-def run_night(as_of: str, run_id: str, sandbox_pid: int | None) -> NightCost:
+def run_night(as_of: str, run_id: str) -> NightCost:
     """One night in a new process (:func:`night_in_this_process`)."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as process:
-        return process.submit(night_in_this_process, as_of, run_id, sandbox_pid).result()
+        return process.submit(night_in_this_process, as_of, run_id).result()
 
 
-def night_in_this_process(as_of: str, run_id: str, sandbox_pid: int | None) -> NightCost:
+def night_in_this_process(as_of: str, run_id: str) -> NightCost:
     """One night in this process, phase by phase (the environment selects sandbox and warehouse)."""
     cost = NightCost()
-    with PeakMemory(exclude=sandbox_pid) as memory:
+    with PeakMemory() as memory:
         nightly.run(parse_instant(as_of), run_id, phase=lambda name: _phase(cost, name))
     cost.peak_rss_mib = memory.peak / 2**20
     loads = paths().warehouse.read_frame(f"select sum(loaded) as loaded from raw_meta.loads where run_id = '{run_id}'")
@@ -210,10 +202,10 @@ def bench(
             parsed = paths().dbt_parse()
             if parsed.returncode != 0:
                 raise RuntimeError(f"dbt parse failed:\n{parsed.stdout[-2000:]}")
-            full = run_night(first, "full", sandbox.pid)
+            full = run_night(first, "full")
             say(f"{leads} leads: full night {full.total_wall:.0f} s")
             sandbox.set_clock(AS_OF)
-            increment = run_night(AS_OF, "increment", sandbox.pid)
+            increment = run_night(AS_OF, "increment")
         finally:
             os.environ.clear()
             os.environ.update(saved)
