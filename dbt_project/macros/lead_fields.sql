@@ -15,11 +15,6 @@
     {{ return(fields) }}
 {% endmacro %}
 
-{# The JSON text of the field playing `role`, or null when the org has none (`json_text`). #}
-{% macro lead_field_text(fields, role) -%}
-    {{ json_text(fields.get(role)) }}
-{%- endmacro %}
-
 {% macro lead_field_config(fields) -%}
     {%- set parts = [] -%}
     {%- for role in fields | sort -%}{%- do parts.append(role ~ '=' ~ fields[role]) -%}{%- endfor -%}
