@@ -280,7 +280,7 @@ def test_duplicate_key_fails_the_build_and_nothing_is_published(night_copy: Path
                        from raw_salesforce.lead limit 1""")
     result = dbt(["build"], paths().warehouse)
     assert result.returncode != 0
-    assert "unique_stg_salesforce__leads_lead_id" in result.stdout
+    assert "primary_key_stg_salesforce__leads_lead_id" in result.stdout
     assert _digest(warehouse) == before
 
 

@@ -323,16 +323,20 @@ class RawStore(ABC):
 def checked_chunk(
     con: duckdb.DuckDBPyConnection, obj: SourceObject, chunk: Path, types: dict[str, str], nulls: tuple[str, ...]
 ) -> str:
-    """Read a CSV chunk (all text) into a temp table of ``con``; the SQL that checks and types it."""
+    """Read a CSV chunk (all text) into a temp table of ``con``; the SQL that checks and types it.
+    ``nulls`` are the texts that mean null (Bulk API 2.0: an empty field; Marketo's exports: also
+    ``null``): they are read as null."""
     with chunk.open(encoding="utf-8", newline="") as handle:
         fields = next(csv.reader(handle), [])
     columns = "{" + ", ".join(f"'{name}': 'varchar'" for name in fields) + "}"
+    null_texts = "[" + ", ".join("'" + text.replace("'", "''") + "'" for text in nulls) + "]"
     con.execute(
         f"""create or replace temp table chunk_text as
             select * from read_csv('{chunk}', header = true, auto_detect = false, columns = {columns},
-                                   quote = '"', escape = '"', delim = ',', max_line_size = 16777216)"""
+                                   quote = '"', escape = '"', delim = ',', max_line_size = 16777216,
+                                   nullstr = {null_texts})"""
     )
-    return checked_chunk_sql("chunk_text", fields, types, obj.key, obj.stamp or None, nulls)
+    return checked_chunk_sql("chunk_text", fields, types, obj.key, obj.stamp or None)
 
 
 def later_watermark(watermark: str | None, candidate: str | None, candidate_at: datetime | None) -> str | None:

@@ -120,15 +120,15 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _sql_value(name: str, nulls: tuple[str, ...]) -> str:
-    """A text column of a chunk, null where it holds one of the source's null spellings."""
-    return f'case when "{name}" in ({", ".join(map(_sql_literal, nulls))}) then null else "{name}" end'
+def _sql_value(name: str) -> str:
+    """A text column of a chunk."""
+    return f'"{name}"'
 
 
-def _sql_field(name: str, kind: str, nulls: tuple[str, ...]) -> tuple[str, str]:
+def _sql_field(name: str, kind: str) -> tuple[str, str]:
     """(value as loaded, reason when the value as received breaks its type) of one text column of
     a chunk: a value that breaks its type loads as null, oversized text truncated."""
-    v = _sql_value(name, nulls)
+    v = _sql_value(name)
     for kinds, typed, broken, reason in _SQL_RULES:
         if kind in kinds:
             quoted = f"{_sql_literal(f'{name}: {reason} ' + chr(39))} || left({v}, 40)"
@@ -139,27 +139,24 @@ def _sql_field(name: str, kind: str, nulls: tuple[str, ...]) -> tuple[str, str]:
     return f"left({v}, {MAX_TEXT})", f"case when length({v}) > {MAX_TEXT} then {why} end"
 
 
-def checked_chunk_sql(
-    relation: str, fields: list[str], types: dict[str, str], key: str, stamp: str | None, nulls: tuple[str, ...] = ("",)
-) -> str:
-    """SQL over ``relation`` (a chunk's text columns ``fields``, in file order) checking each
-    record as :func:`check` does. ``nulls`` are the texts that mean null (Bulk API 2.0: an empty
-    field; Marketo's exports: also ``null``). Per record: ``record_id``, ``record_version`` (the
+def checked_chunk_sql(relation: str, fields: list[str], types: dict[str, str], key: str, stamp: str | None) -> str:
+    """SQL over ``relation`` (a chunk's text columns ``fields``, in file order, null where the
+    source wrote a null) checking each record as :func:`check` does. Per record: ``record_id``, ``record_version`` (the
     stamp as received), ``stamp_at`` (it as a timestamp), ``reason`` (null when the record loads;
     else why it is quarantined whole), ``payload`` (the JSON raw keeps, values typed as described;
     for a record quarantined whole, the values as received) and ``problems`` (the fields nulled or
     truncated: a list of ``field``, ``reason`` and the value as ``received``)."""
-    loaded, reasons = zip(*(_sql_field(name, types.get(name, "string").lower(), nulls) for name in fields), strict=True)
+    loaded, reasons = zip(*(_sql_field(name, types.get(name, "string").lower()) for name in fields), strict=True)
     payload = ", ".join(f"{_sql_literal(name)}, {value}" for name, value in zip(fields, loaded, strict=True))
     checked = [(name, reason) for name, reason in zip(fields, reasons, strict=True) if name != stamp]
     problems = ", ".join(
-        f"{{'field': {_sql_literal(name)}, 'reason': {reason}, 'received': {_sql_value(name, nulls)}}}"
+        f"{{'field': {_sql_literal(name)}, 'reason': {reason}, 'received': {_sql_value(name)}}}"
         for name, reason in checked
     )
     # the list of problems is built only for the rare record that has one (a fifth of the cost)
     any_problem = f"coalesce({', '.join(reason for _, reason in checked)}) is not null" if checked else "false"
-    key_value = f"nullif(trim({_sql_value(key, nulls)}), '')"
-    stamp_value = _sql_value(stamp, nulls) if stamp else "null"
+    key_value = f"nullif(trim({_sql_value(key)}), '')"
+    stamp_value = _sql_value(stamp) if stamp else "null"
     stamp_at = f"try_cast(replace({stamp_value}, '+0000', '+00:00') as timestamptz)" if stamp else "null"
     checks = [f"case when {key_value} is null then {_sql_literal(f'missing {key}')} end"]
     if stamp:
