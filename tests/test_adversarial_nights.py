@@ -13,8 +13,11 @@ from typing import Any
 import duckdb
 import pytest
 from conftest import check_marts, reference, run_night, use_sandbox
+from leadflow.extract.marketo import ACTIVITY_FIELDS
 from leadflow.extract.validate import MAX_TEXT, check
+from leadflow.raw import checked_chunk
 from leadflow.settings import paths
+from leadflow.sources import source_object
 from leadflow_dev.org_shapes import read_jsonl, write_jsonl
 from leadflow_dev.sandbox.process import running_sandbox
 
@@ -131,3 +134,31 @@ def test_checking_a_record_nulls_or_truncates_only_what_is_bad() -> None:
     clean = {"Id": "1", "Name": "Zoë 🚀 'quoted' \"x\" DROP TABLE", "SystemModstamp": stamp}
     kept = check(clean, types, "Id", "SystemModstamp")
     assert kept.record == clean and not kept.problems and kept.reason is None
+
+
+def test_a_bulk_chunk_is_checked_as_records_are(tmp_path: Path) -> None:
+    """The bulk path's SQL: the source's null spellings are null, a bad field is nulled and named,
+    and a key's second row in one chunk is quarantined whole while its first loads."""
+    chunk = tmp_path / "chunk.csv"
+    chunk.write_text(
+        "id,leadId,activityDate,activityTypeId,primaryAttributeValue\n"
+        "1,101,2026-06-01T00:00:00Z,6,null\n"
+        "2,102,2026-06-01T00:00:00Z,six,Webinar\n"
+        "1,103,2026-06-02T00:00:00Z,6,\n",
+        encoding="utf-8",
+    )
+    with duckdb.connect() as con:
+        sql = checked_chunk(con, source_object("marketo", "activities"), chunk, ACTIVITY_FIELDS, ("", "null"))
+        rows = con.execute(sql).fetchall()
+    by_lead = {
+        json.loads(payload)["leadId"]: (record_id, reason, json.loads(payload), problems)
+        for record_id, _, _, reason, payload, problems in rows
+    }
+    assert {lead: (record_id, reason) for lead, (record_id, reason, _, _) in by_lead.items()} == {
+        101: ("1", None),
+        102: ("2", None),
+        "103": ("1", "duplicate id within one page"),  # quarantined whole: the values as received
+    }
+    assert by_lead[101][2]["primaryAttributeValue"] is None and by_lead[101][3] == []
+    assert by_lead[102][2]["activityTypeId"] is None and by_lead[102][2]["primaryAttributeValue"] == "Webinar"
+    assert [(p["field"], p["received"]) for p in by_lead[102][3]] == [("activityTypeId", "six")]

@@ -140,12 +140,13 @@ def _sql_field(name: str, kind: str) -> tuple[str, str]:
 
 
 def checked_chunk_sql(relation: str, fields: list[str], types: dict[str, str], key: str, stamp: str | None) -> str:
-    """SQL over ``relation`` (a chunk's text columns ``fields``, in file order, null where the
-    source wrote a null) checking each record as :func:`check` does. Per record: ``record_id``, ``record_version`` (the
-    stamp as received), ``stamp_at`` (it as a timestamp), ``reason`` (null when the record loads;
-    else why it is quarantined whole), ``payload`` (the JSON raw keeps, values typed as described;
-    for a record quarantined whole, the values as received) and ``problems`` (the fields nulled or
-    truncated: a list of ``field``, ``reason`` and the value as ``received``)."""
+    """SQL over ``relation`` (a table of a chunk's text columns ``fields``, null where the source
+    wrote a null, its ``rowid`` the file order) checking each record as :func:`check` does. Per
+    record: ``record_id``, ``record_version`` (the stamp as received), ``stamp_at`` (it as a
+    timestamp), ``reason`` (null when the record loads; else why it is quarantined whole),
+    ``payload`` (the JSON raw keeps, values typed as described; for a record quarantined whole,
+    the values as received) and ``problems`` (the fields nulled or truncated: a list of
+    ``field``, ``reason`` and the value as ``received``)."""
     loaded, reasons = zip(*(_sql_field(name, types.get(name, "string").lower()) for name in fields), strict=True)
     payload = ", ".join(f"{_sql_literal(name)}, {value}" for name, value in zip(fields, loaded, strict=True))
     checked = [(name, reason) for name, reason in zip(fields, reasons, strict=True) if name != stamp]
@@ -165,7 +166,7 @@ def checked_chunk_sql(relation: str, fields: list[str], types: dict[str, str], k
             f"case when {stamp_at} is null then {_sql_literal(f'{stamp}: unparseable datetime ' + chr(39))}"
             f" || left({stamp_value}, 40) || {_sql_literal(chr(39))} end"
         )
-    checks.append(f"case when _position > 1 then {_sql_literal(f'duplicate {key} within one page')} end")
+    checks.append(f"case when _row > _first_row then {_sql_literal(f'duplicate {key} within one page')} end")
     received = ", ".join(f'{_sql_literal(name)}, "{name}"' for name in fields)
     return f"""
         select record_id, record_version, stamp_at, reason,
@@ -180,9 +181,11 @@ def checked_chunk_sql(relation: str, fields: list[str], types: dict[str, str], k
                 {key_value} as record_id,
                 {stamp_value} as record_version,
                 {stamp_at} as stamp_at,
-                cast(json_object({payload}) as varchar) as payload,
-                row_number() over (partition by {key_value} order by _row) as _position
-            from (select *, row_number() over () as _row from {relation}) as numbered
+                cast(json_object({payload}) as varchar) as payload
+            from (select *, rowid as _row from {relation}) as numbered
+            -- a key's first row in the file (a window over the whole records cost a third more)
+            left join (select {key_value} as _key, min(rowid) as _first_row from {relation} group by all) as firsts
+                on {key_value} = firsts._key
         ) as typed
         ) as chunk
     """
