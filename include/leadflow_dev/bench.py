@@ -8,10 +8,11 @@ Salesforce and Marketo, is left out). Then a nightly increment: the same warehou
 Each night runs in a new process, as a night's tasks do: what a night imports (GX for the audit,
 the Airflow SDK for the connections) is paid by every night, not only by the first size's.
 
-The *floor* is what the same answer could cost at the least: DuckDB reading the fixture files
-and one hand-written SQL pass of the lifecycle and conversion logic (latest lead versions as of
-the night, stage reached from stamps or status history, cohort conversion by source). The ratio
-night/floor says how much of the night is overhead rather than work.
+The *floor* is what the same answer could cost at the least (the median of three runs): DuckDB
+reading the fixture files and one hand-written SQL pass of the lifecycle and conversion logic
+(latest lead versions as of the night, stage reached from stamps or status history, cohort
+conversion by source). The ratio night/floor says how much of the night is overhead rather than
+work.
 
 Benchmarks, not tests: nothing here asserts a time. The figures go in the README.
 """
@@ -23,6 +24,7 @@ import json
 import logging
 import multiprocessing
 import os
+import statistics
 import tempfile
 import threading
 import time
@@ -165,15 +167,21 @@ from stages group by all
 """
 
 
-def floor(fixture: Path, as_of: str) -> tuple[float, float]:
-    """Wall and CPU seconds of the single-pass floor over the fixture files."""
+def floor(fixture: Path, as_of: str, runs: int = 3) -> tuple[float, float]:
+    """Wall and CPU seconds of the single-pass floor over the fixture files: the median of
+    ``runs`` runs. A run takes seconds, and on this project's shared machine single runs at
+    100,000 leads took from 3.6 to 6.1 CPU s within an hour; a night of a minute or more
+    averages such moments out."""
     query = FLOOR_SQL.format(
         lead=fixture / "salesforce" / "Lead.jsonl", history=fixture / "salesforce" / "LeadHistory.jsonl"
     )
-    wall, cpu = time.perf_counter(), _cpu()
-    with duckdb.connect() as con:
-        con.execute(query, {"as_of": parse_instant(as_of)}).fetchall()
-    return time.perf_counter() - wall, _cpu() - cpu
+    costs = []
+    for _ in range(runs):
+        wall, cpu = time.perf_counter(), _cpu()
+        with duckdb.connect() as con:
+            con.execute(query, {"as_of": parse_instant(as_of)}).fetchall()
+        costs.append((time.perf_counter() - wall, _cpu() - cpu))
+    return statistics.median(wall for wall, _ in costs), statistics.median(cpu for _, cpu in costs)
 
 
 def bench(
