@@ -38,7 +38,7 @@ from typing import Any
 
 import duckdb
 
-from leadflow.extract.validate import checked_chunk_sql
+from leadflow.extract.validate import checked_chunk_sql, sql_literal
 from leadflow.settings import duckdb_config
 from leadflow.sources import SourceObject
 from leadflow.timefmt import parse_instant
@@ -328,8 +328,8 @@ def checked_chunk(
     ``null``): they are read as null."""
     with chunk.open(encoding="utf-8", newline="") as handle:
         fields = next(csv.reader(handle), [])
-    columns = "{" + ", ".join(f"'{name}': 'varchar'" for name in fields) + "}"
-    null_texts = "[" + ", ".join("'" + text.replace("'", "''") + "'" for text in nulls) + "]"
+    columns = "{" + ", ".join(f"{sql_literal(name)}: 'varchar'" for name in fields) + "}"
+    null_texts = "[" + ", ".join(map(sql_literal, nulls)) + "]"
     con.execute(
         f"""create or replace temp table chunk_text as
             select * from read_csv('{chunk}', header = true, auto_detect = false, columns = {columns},

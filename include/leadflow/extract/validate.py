@@ -116,26 +116,27 @@ _SQL_RULES: list[tuple[set[str], str, str, str]] = [
 ]
 
 
-def _sql_literal(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """``text`` as an SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 
-def _sql_value(name: str) -> str:
-    """A text column of a chunk."""
+def _column(name: str) -> str:
+    """A chunk's text column (null where the source wrote a null)."""
     return f'"{name}"'
 
 
 def _sql_field(name: str, kind: str) -> tuple[str, str]:
     """(value as loaded, reason when the value as received breaks its type) of one text column of
     a chunk: a value that breaks its type loads as null, oversized text truncated."""
-    v = _sql_value(name)
+    v = _column(name)
     for kinds, typed, broken, reason in _SQL_RULES:
         if kind in kinds:
-            quoted = f"{_sql_literal(f'{name}: {reason} ' + chr(39))} || left({v}, 40)"
-            why = f"{quoted} || {_sql_literal(chr(39) + '; nulled')}"
+            quoted = f"{sql_literal(f'{name}: {reason} ' + chr(39))} || left({v}, 40)"
+            why = f"{quoted} || {sql_literal(chr(39) + '; nulled')}"
             bad = f"{v} is not null and {broken.format(v=v)}"
             return f"case when not ({bad}) then {typed.format(v=v)} end", f"case when {bad} then {why} end"
-    why = f"{_sql_literal(f'{name}: oversized text (')} || length({v}) || ' characters); truncated'"
+    why = f"{sql_literal(f'{name}: oversized text (')} || length({v}) || ' characters); truncated'"
     return f"left({v}, {MAX_TEXT})", f"case when length({v}) > {MAX_TEXT} then {why} end"
 
 
@@ -148,26 +149,25 @@ def checked_chunk_sql(relation: str, fields: list[str], types: dict[str, str], k
     the values as received) and ``problems`` (the fields nulled or truncated: a list of
     ``field``, ``reason`` and the value as ``received``)."""
     loaded, reasons = zip(*(_sql_field(name, types.get(name, "string").lower()) for name in fields), strict=True)
-    payload = ", ".join(f"{_sql_literal(name)}, {value}" for name, value in zip(fields, loaded, strict=True))
+    payload = ", ".join(f"{sql_literal(name)}, {value}" for name, value in zip(fields, loaded, strict=True))
     checked = [(name, reason) for name, reason in zip(fields, reasons, strict=True) if name != stamp]
     problems = ", ".join(
-        f"{{'field': {_sql_literal(name)}, 'reason': {reason}, 'received': {_sql_value(name)}}}"
-        for name, reason in checked
+        f"{{'field': {sql_literal(name)}, 'reason': {reason}, 'received': {_column(name)}}}" for name, reason in checked
     )
     # the list of problems is built only for the rare record that has one (a fifth of the cost)
     any_problem = f"coalesce({', '.join(reason for _, reason in checked)}) is not null" if checked else "false"
-    key_value = f"nullif(trim({_sql_value(key)}), '')"
-    stamp_value = _sql_value(stamp) if stamp else "null"
+    key_value = f"nullif(trim({_column(key)}), '')"
+    stamp_value = _column(stamp) if stamp else "null"
     stamp_at = f"try_cast(replace({stamp_value}, '+0000', '+00:00') as timestamptz)" if stamp else "null"
-    checks = [f"case when {key_value} is null then {_sql_literal(f'missing {key}')} end"]
+    checks = [f"case when {key_value} is null then {sql_literal(f'missing {key}')} end"]
     if stamp:
-        checks.append(f"case when {stamp_value} is null then {_sql_literal(f'missing {stamp}')} end")
+        checks.append(f"case when {stamp_value} is null then {sql_literal(f'missing {stamp}')} end")
         checks.append(
-            f"case when {stamp_at} is null then {_sql_literal(f'{stamp}: unparseable datetime ' + chr(39))}"
-            f" || left({stamp_value}, 40) || {_sql_literal(chr(39))} end"
+            f"case when {stamp_at} is null then {sql_literal(f'{stamp}: unparseable datetime ' + chr(39))}"
+            f" || left({stamp_value}, 40) || {sql_literal(chr(39))} end"
         )
-    checks.append(f"case when _row > _first_row then {_sql_literal(f'duplicate {key} within one page')} end")
-    received = ", ".join(f'{_sql_literal(name)}, "{name}"' for name in fields)
+    checks.append(f"case when _row > _first_row then {sql_literal(f'duplicate {key} within one page')} end")
+    received = ", ".join(f"{sql_literal(name)}, {_column(name)}" for name in fields)
     return f"""
         select record_id, record_version, stamp_at, reason,
             case when reason is null then payload else cast(json_object({received}) as varchar) end as payload,
