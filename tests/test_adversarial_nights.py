@@ -162,3 +162,16 @@ def test_a_bulk_chunk_is_checked_as_records_are(tmp_path: Path) -> None:
     assert by_lead[101][2]["primaryAttributeValue"] is None and by_lead[101][3] == []
     assert by_lead[102][2]["activityTypeId"] is None and by_lead[102][2]["primaryAttributeValue"] == "Webinar"
     assert [(p["field"], p["received"]) for p in by_lead[102][3]] == [("activityTypeId", "six")]
+
+
+def test_a_bulk_chunk_that_is_not_utf8_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    """Both vendors write their bulk files in UTF-8, and chunks land as received, undecoded: a
+    chunk that is not UTF-8 fails its object with the line DuckDB could not read."""
+    chunk = tmp_path / "chunk.csv"
+    chunk.write_bytes(
+        b"id,leadId,activityDate,activityTypeId,primaryAttributeValue\n"
+        b"1,101,2026-06-01T00:00:00Z,6,Webinar\n"
+        b"2,102,2026-06-01T00:00:00Z,6,Jos\xe9\n"
+    )
+    with duckdb.connect() as con, pytest.raises(duckdb.InvalidInputException, match=r"(?s)Line: 3.*not utf-8"):
+        checked_chunk(con, source_object("marketo", "activities"), chunk, ACTIVITY_FIELDS, ("", "null"))

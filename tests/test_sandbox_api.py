@@ -151,7 +151,7 @@ def test_salesforce_bulk_query_job_in_located_chunks(sandbox: RunningSandbox, ge
     fields = list(client.describe("Lead"))
     soql = f"SELECT {', '.join(fields)} FROM Lead ORDER BY SystemModstamp, Id"
     chunks = list(client.bulk_chunks(soql, include_deleted=True, chunk=150))
-    rows = [row for chunk in chunks for row in csv.DictReader(io.StringIO(chunk))]
+    rows = [row for chunk in chunks for row in csv.DictReader(io.StringIO(chunk.decode()))]
     rest = [r for page in client.pages(soql, include_deleted=True) for r in page.records]
     assert len(chunks) == -(-len(rest) // 150) > 1
     assert [r["Id"] for r in rows] == [r["Id"] for r in rest]
@@ -169,7 +169,7 @@ def test_marketo_bulk_lead_export_in_31_day_windows(sandbox: RunningSandbox, gen
     rows = [
         row
         for window in client.export_leads(parse_instant("2025-06-01T00:00:00Z"), parse_instant(AS_OF), fields)
-        for row in csv.DictReader(io.StringIO(window))
+        for row in csv.DictReader(io.StringIO(window.decode()))
     ]
     assert len(rows) == len(_fixture_lines(generated_fixture, "marketo/leads.jsonl"))
     assert set(rows[0]) == set(fields)
@@ -186,7 +186,7 @@ def test_marketo_bulk_activity_export_serves_what_rest_pages_serve(
     since = parse_instant("2025-06-01T00:00:00Z")
     rest = [a for p in client.activity_pages(client.paging_token(since), types) for a in p.activities]
     windows = list(client.export_activities(since, parse_instant(AS_OF), types))
-    exported = [row for window in windows for row in csv.DictReader(io.StringIO(window))]
+    exported = [row for window in windows for row in csv.DictReader(io.StringIO(window.decode()))]
     assert len(windows) > 1 and len(exported) == len(rest) > 0
     by_id = {int(row["id"]): row for row in exported}
     for activity in rest:
@@ -197,7 +197,7 @@ def test_marketo_bulk_activity_export_serves_what_rest_pages_serve(
     one_type = [
         row
         for w in client.export_activities(since, parse_instant(AS_OF), types[:1])
-        for row in csv.DictReader(io.StringIO(w))
+        for row in csv.DictReader(io.StringIO(w.decode()))
     ]
     assert {int(row["activityTypeId"]) for row in one_type} == {types[0]}
 

@@ -326,8 +326,8 @@ def checked_chunk(
     """Read a CSV chunk (all text) into a temp table of ``con``; the SQL that checks and types it.
     ``nulls`` are the texts that mean null (Bulk API 2.0: an empty field; Marketo's exports: also
     ``null``): they are read as null."""
-    with chunk.open(encoding="utf-8", newline="") as handle:
-        fields = next(csv.reader(handle), [])
+    with chunk.open("rb") as handle:  # the header row: the rest of the file is DuckDB's to read
+        fields = next(csv.reader([handle.readline().decode("utf-8")]), [])
     columns = "{" + ", ".join(f"{sql_literal(name)}: 'varchar'" for name in fields) + "}"
     null_texts = "[" + ", ".join(map(sql_literal, nulls)) + "]"
     con.execute(

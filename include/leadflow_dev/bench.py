@@ -56,20 +56,21 @@ def _cpu() -> float:
 
 
 class PeakMemory:
-    """Samples the resident memory of this process and its descendants (a night's process and its
-    dbt; the sandbox, started by the bench's own process, is not among them)."""
+    """Samples the resident memory of a process and its descendants (a night's process and its
+    dbt; the sandbox, started by the bench's own process, is not among them). It samples from
+    the bench's process: walking the process table is not the night's CPU."""
 
-    def __init__(self, interval: float = 0.1) -> None:
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
         self.interval, self.peak = interval, 0
+        self._root = psutil.Process(pid)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _tree_rss(self) -> int:
-        me = psutil.Process()
-        total = me.memory_info().rss
-        for child in me.children(recursive=True):
+        total = 0
+        for process in [self._root, *self._root.children(recursive=True)]:
             with suppress(psutil.NoSuchProcess):
-                total += child.memory_info().rss
+                total += process.memory_info().rss
         return total
 
     def _run(self) -> None:
@@ -111,17 +112,20 @@ def _phase(cost: NightCost, name: str) -> Iterator[None]:
 
 
 def run_night(as_of: str, run_id: str) -> NightCost:
-    """One night in a new process (:func:`night_in_this_process`)."""
+    """One night in a new process (:func:`night_in_this_process`), its peak memory sampled from
+    this one."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as process:
-        return process.submit(night_in_this_process, as_of, run_id).result()
+        pid = process.submit(os.getpid).result()
+        with PeakMemory(pid) as memory:
+            cost = process.submit(night_in_this_process, as_of, run_id).result()
+    cost.peak_rss_mib = memory.peak / 2**20
+    return cost
 
 
 def night_in_this_process(as_of: str, run_id: str) -> NightCost:
     """One night in this process, phase by phase (the environment selects sandbox and warehouse)."""
     cost = NightCost()
-    with PeakMemory() as memory:
-        nightly.run(parse_instant(as_of), run_id, phase=lambda name: _phase(cost, name))
-    cost.peak_rss_mib = memory.peak / 2**20
+    nightly.run(parse_instant(as_of), run_id, phase=lambda name: _phase(cost, name))
     loads = paths().warehouse.read_frame(f"select sum(loaded) as loaded from raw_meta.loads where run_id = '{run_id}'")
     cost.loaded = int(loads.loaded[0])
     return cost

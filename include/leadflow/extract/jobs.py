@@ -96,14 +96,16 @@ def _batched(pages: Iterable[list[dict[str, Any]]], size: int) -> Iterator[list[
         yield chunk
 
 
-def _chunk_files(chunks: Iterable[str]) -> Iterator[Path]:
-    """Each CSV chunk written to a temporary file (DuckDB reads files), removed after use."""
+def _chunk_files(chunks: Iterable[bytes]) -> Iterator[Path]:
+    """Each CSV chunk written to a temporary file as received (DuckDB reads files, and reads them
+    as UTF-8 whatever the response's headers said), removed after use. A chunk is tens of
+    megabytes: it is not decoded to text and encoded back."""
     with tempfile.TemporaryDirectory(prefix="leadflow-chunk-") as tmp:
         path = Path(tmp) / "chunk.csv"
-        for text in chunks:
-            if not text.strip():
+        for chunk in chunks:
+            if not chunk or chunk.isspace():
                 continue  # no header: nothing in this chunk
-            path.write_text(text, encoding="utf-8")
+            path.write_bytes(chunk)
             yield path
 
 

@@ -98,7 +98,7 @@ class MarketoClient:
                 raise TransientError(f"HTTP {response.status_code}")
             response.raise_for_status()
             if raw and not response.headers.get("content-type", "").startswith("application/json"):
-                return response.text
+                return response.content
             body = response.json()
             if not body.get("success", False):
                 codes = {str(e.get("code")) for e in body.get("errors", [])}
@@ -142,9 +142,9 @@ class MarketoClient:
                 if not more:
                     break
 
-    def export_leads(self, start: datetime, end: datetime, fields: list[str]) -> Iterator[str]:
-        """Leads updated in ``[start, end]`` as CSV files (Marketo writes ``null`` for a null), one
-        bulk export job per window of at most 31 days."""
+    def export_leads(self, start: datetime, end: datetime, fields: list[str]) -> Iterator[bytes]:
+        """Leads updated in ``[start, end]`` as CSV files (UTF-8; Marketo writes ``null`` for a
+        null), one bulk export job per window of at most 31 days."""
         for window_start, window_end in _windows(start, end):
             yield self._export(
                 "leads",
@@ -157,9 +157,9 @@ class MarketoClient:
                 },
             )
 
-    def export_activities(self, start: datetime, end: datetime, type_ids: list[int]) -> Iterator[str]:
-        """Activities of ``type_ids`` created in ``[start, end]`` as CSV files (``attributes`` a JSON
-        text), one bulk activity export job per window of at most 31 days."""
+    def export_activities(self, start: datetime, end: datetime, type_ids: list[int]) -> Iterator[bytes]:
+        """Activities of ``type_ids`` created in ``[start, end]`` as CSV files (UTF-8, ``attributes``
+        a JSON text), one bulk activity export job per window of at most 31 days."""
         for window_start, window_end in _windows(start, end):
             yield self._export(
                 "activities",
@@ -173,8 +173,8 @@ class MarketoClient:
                 },
             )
 
-    def _export(self, kind: str, body: dict[str, Any]) -> str:
-        """Create, enqueue and wait for one bulk export job of ``kind``; its file."""
+    def _export(self, kind: str, body: dict[str, Any]) -> bytes:
+        """Create, enqueue and wait for one bulk export job of ``kind``; its file as received."""
         created = self._request("POST", f"/bulk/v1/{kind}/export/create.json", json_body=body)
         export_id = created["result"][0]["exportId"]
         self._request("POST", f"/bulk/v1/{kind}/export/{export_id}/enqueue.json")

@@ -114,8 +114,9 @@ class SalesforceClient:
                 return
             result = self._call(lambda url=next_url: self.sf.query_more(url, identifier_is_url=True), "query_more")
 
-    def bulk_chunks(self, soql: str, include_deleted: bool = True, chunk: int = BULK_CHUNK) -> Iterator[str]:
-        """A Bulk API 2.0 query job's results, one CSV chunk (header row first) at a time."""
+    def bulk_chunks(self, soql: str, include_deleted: bool = True, chunk: int = BULK_CHUNK) -> Iterator[bytes]:
+        """A Bulk API 2.0 query job's results, one CSV chunk (UTF-8, header row first) at a time,
+        as received."""
         base = f"{self.sf.base_url}jobs/query"
         operation = "queryAll" if include_deleted else "query"
 
@@ -145,7 +146,7 @@ class SalesforceClient:
             response = self._call(
                 lambda params=params: request("GET", f"{base}/{job_id}/results", params=params), "bulk results"
             )
-            yield response.content.decode("utf-8")
+            yield response.content
             locator = response.headers.get("Sforce-Locator", "null")
             if locator in ("", "null"):
                 return
