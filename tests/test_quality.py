@@ -247,20 +247,21 @@ def test_data_docs_never_render_record_values(night_copy: Path, tmp_path: Path) 
     """A script planted in a validated column fails an expectation; the data docs show the
     failure's counts, not the value, and nothing runs in a reader's browser."""
     payload = "<img src=x onerror=\"document.title='pwned'\">"
-    with duckdb.connect(str(paths().warehouse.work)) as con:
+    with duckdb.connect(str(paths().warehouse.work)) as con:  # two rows of one cell: not unique
         con.execute(
-            "update marts.fct_lead_lifecycle set segment = ? where lead_id in "
-            "(select lead_id from marts.fct_lead_lifecycle order by lead_id limit 3)",
+            "update marts.mart_stage_conversion set original_source = ? where (cohort_month, segment) in "
+            "(select cohort_month, segment from marts.mart_stage_conversion"
+            " group by all having count(*) > 1 order by all limit 1)",
             [payload],
         )
     started = time.time()
     report = validate(paths())
-    segment = next(f for f in report.findings if f.column == "segment")
-    assert not segment.success and len(segment.sample_ids) == 3  # people still get the ids
+    unique = next(f for f in report.findings if f.suite == "integrity.mart_stage_conversion" and not f.success)
+    assert unique.expectation == "expect_compound_columns_to_be_unique"
     site = Path(report.data_docs.removeprefix("file://")).parent
     assert site.is_relative_to(paths().reports), "each warehouse's data docs beside its reports"
     tonight = [page for page in site.rglob("*.html") if page.stat().st_mtime >= started - 1]
-    pages = [page for page in tonight if "fct_lead_lifecycle" in str(page)]
+    pages = [page for page in tonight if "mart_stage_conversion" in str(page)]
     assert pages and not any("onerror" in page.read_text() for page in tonight)
     with headless_chromium() as browser:
         page = browser.new_page()

@@ -81,41 +81,14 @@ def _check(expectation: str, **kwargs: Any) -> Expectation:
     return expectation, kwargs, {}
 
 
+# What dbt does not check. A mart's keys, not-null columns and value sets are its contract and
+# data tests (the `<mart>.yml` beside it): a night that breaks one fails its `dbt build` and never
+# reaches the audit, so the same check here could not fail (DECISIONLOG 43).
 INTEGRITY_SUITES: tuple[SuiteSpec, ...] = (
     SuiteSpec(
         "integrity.fct_lead_lifecycle",
         "marts.fct_lead_lifecycle",
-        (
-            _check("ExpectTableRowCountToBeBetween", min_value=1),
-            _check("ExpectColumnValuesToNotBeNull", column="lead_id"),
-            _check("ExpectColumnValuesToBeUnique", column="lead_id"),
-            _check("ExpectColumnValuesToNotBeNull", column="original_source"),
-            _check(
-                "ExpectColumnValuesToBeInSet",
-                column="segment",
-                value_set=["SMB", "Mid-Market", "Enterprise", "Unknown"],
-            ),
-            _check("ExpectColumnValuesToNotBeNull", column="cohort_month"),
-        ),
-        id_column="lead_id",
-    ),
-    SuiteSpec(
-        "integrity.fct_lead_sla",
-        "marts.fct_lead_sla",
-        (
-            _check("ExpectColumnValuesToBeUnique", column="lead_id"),
-            _check("ExpectColumnValuesToBeInSet", column="assign_status", value_set=["met", "breached", "pending"]),
-        ),
-        id_column="lead_id",
-    ),
-    SuiteSpec(
-        "integrity.fct_opportunities",
-        "marts.fct_opportunities",
-        (
-            _check("ExpectColumnValuesToNotBeNull", column="opportunity_id"),
-            _check("ExpectColumnValuesToBeUnique", column="opportunity_id"),
-        ),
-        id_column="opportunity_id",
+        (_check("ExpectTableRowCountToBeBetween", min_value=1),),
     ),
     SuiteSpec(
         "integrity.mart_stage_conversion",
