@@ -3,7 +3,7 @@
 Open the night (its as-of time, the data-interval end, is written where dbt reads it), extract
 each source object (one task each, retryable on its own), stop there if nothing is new since the
 night already published for the same as-of (a re-run), build the dbt project with one
-``dbt build`` (Cosmos watcher mode: one producer task runs dbt with its own threads, and a
+``dbt build`` (Cosmos watcher mode: one producer task runs dbt, and a
 task per model shows that model's outcome), audit the result with Great Expectations, and only
 then publish the marts that BI tools read.
 Every task that writes the warehouse runs in the ``leadflow_warehouse`` pool: one slot on DuckDB

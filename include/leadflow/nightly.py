@@ -160,7 +160,7 @@ def anything_new() -> bool:
 
 
 def build_models(run_id: str | None = None) -> None:
-    """One ``dbt build`` of the whole project on the work warehouse, with dbt's own threads: what
+    """One ``dbt build`` of the whole project on the work warehouse (its profile's threads): what
     the DAG's producer task runs, for runs without Airflow (``make night``, tests)."""
     where = paths()
     with _writing("dbt build", run_id):
