@@ -25,7 +25,6 @@ export AIRFLOW__COSMOS__CACHE_DIR := $(AIRFLOW_HOME)/cosmos
 export AIRFLOW__LOGGING__LOGGING_LEVEL := WARNING
 export GX_ANALYTICS_ENABLED := False
 export LEADFLOW_HOME := $(CURDIR)
-export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help venv bytecode manifest airflow-init demo night airflow superset test test-fast lint format bench suites docs clean
