@@ -42,15 +42,17 @@ class SuiteSpec:
         return self.name.split(".", 1)[0]
 
     @property
-    def columns(self) -> list[str]:
-        """The columns the validation reads (a whole mart would cost more than its checks)."""
+    def query(self) -> str:
+        """What the validation reads: the columns its expectations name (a whole mart would cost
+        more than its checks), or only the rows when they name none (a row count)."""
         named: list[str] = [self.id_column] if self.id_column else []
         for _, kwargs, _ in self.expectations:
             for key in ("column", "column_A", "column_B"):
                 if key in kwargs:
                     named.append(kwargs[key])
             named.extend(kwargs.get("column_list", []))
-        return list(dict.fromkeys([*named, *self.extra_columns]))
+        columns = ", ".join(dict.fromkeys([*named, *self.extra_columns])) or "true as counted"
+        return f"select {columns} from {self.table}"
 
 
 @dataclass(frozen=True)
