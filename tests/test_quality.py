@@ -167,6 +167,7 @@ def test_integrity_failure_keeps_yesterday_published_and_alerts(night_copy: Path
     with pytest.raises(nightly.IntegrityError, match="raw_reconciliation") as failure:
         nightly.audit()
     assert "integrity.pipeline" in str(failure.value), "history rows of the dropped leads are orphans"
+    assert "['salesforce.lead']" in str(failure.value), "a failing integrity check names its rows"
     assert _digest(warehouse) == before
     alerts.TaskFailureAlert().notify(
         {
