@@ -197,7 +197,8 @@ def extract_all(as_of: datetime, run_id: str) -> None:
 
 
 def dbt(command: list[str], warehouse: Warehouse) -> subprocess.CompletedProcess:
-    """dbt on a work warehouse, as the night runs it."""
+    """dbt in the project with this warehouse's environment and target (unit tests included, unlike
+    a night's build), its output captured."""
     env = {**os.environ, **warehouse.dbt_env, "LEADFLOW_DBT_TARGET": warehouse.target}
     return subprocess.run(
         [str(BIN / "dbt"), *command, "--profiles-dir", "."],
