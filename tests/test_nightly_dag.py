@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import inspect
 import json
 import os
 import subprocess
@@ -10,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import check_marts, reference
+from leadflow import nightly
 from leadflow.settings import PROJECT_ROOT
 from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS
 from leadflow_dev.demo import nightly_env, run_nightly
@@ -85,21 +89,48 @@ def test_parsing_the_dags_imports_no_task_body_libraries() -> None:
         "bag = DagBag(); assert not bag.import_errors, bag.import_errors; "
         "print(' '.join(sys.modules))"
     )
-    heavy = {"pandas", "great_expectations", "matplotlib", "requests", "leadflow.extract.jobs"}
+    heavy = {*nightly.TASK_BODY_IMPORTS, "matplotlib", "requests"}
     assert not heavy & loaded, heavy & loaded
 
 
-def test_a_celery_worker_holds_what_parsing_the_dags_imports_before_its_pool_forks() -> None:
+def _module_named(module: str, name: str) -> str:
+    """``module.name`` when that is a module (``from leadflow import nightly``), else ``module``."""
+    try:
+        return f"{module}.{name}" if importlib.util.find_spec(f"{module}.{name}") else module
+    except ModuleNotFoundError:  # module is not a package
+        return module
+
+
+def _task_body_imports() -> set[str]:
+    """The modules the functions of leadflow.nightly (the task bodies) import when they run."""
+    imported: set[str] = set()
+    functions = [node for node in ast.parse(inspect.getsource(nightly)).body if isinstance(node, ast.FunctionDef)]
+    for node in (node for function in functions for node in ast.walk(function)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):  # a module of a package, or a name of a module
+            imported |= {_module_named(node.module, alias.name) for alias in node.names}
+    return imported
+
+
+def test_a_celery_worker_holds_what_the_night_imports_before_its_pool_forks() -> None:
     """With Leadflow's Celery settings, the worker's import of its modules (the signal Celery
-    sends before the pool starts) parses the DAG files, so a task process finds Cosmos's watcher
-    operators and the DAG's modules already loaded."""
+    sends before the pool starts) parses the DAG files and imports the task bodies' libraries,
+    so a task process finds Cosmos's watcher operators, the DAG's modules, Great Expectations
+    and pandas already loaded, and a task body's imports load nothing more."""
+    task_body_imports = _task_body_imports()
+    assert "leadflow.extract.jobs" in task_body_imports
     loaded = _modules_loaded_by(
-        "import sys; from celery.signals import import_modules; "
+        "import importlib, sys; from celery.signals import import_modules; "
         "from leadflow.celery_config import CELERY_CONFIG; "
-        "before = set(sys.modules); import_modules.send(sender=None); "
-        "print(' '.join(set(sys.modules) - before))"
+        "before = set(sys.modules); import_modules.send(sender=None); preloaded = set(sys.modules); "
+        f"[importlib.import_module(m) for m in {sorted(task_body_imports)!r}]; "
+        "print(' '.join(preloaded - before)); print(' '.join('more:' + m for m in set(sys.modules) - preloaded))"
     )
-    assert {"cosmos.operators.watcher", "leadflow.nightly", "leadflow.sources"} <= loaded, sorted(loaded)[:20]
+    expected = {"cosmos.operators.watcher", "leadflow.assets", "great_expectations", "pandas"}
+    assert expected <= loaded, sorted(expected - loaded)
+    more = {m.removeprefix("more:") for m in loaded if m.startswith("more:")}
+    assert not more, sorted(more)
 
 
 @pytest.mark.e2e

@@ -3,7 +3,8 @@
 
 Airflow parses the DAG file wherever a task runs (every task process of a worker) and in the DAG
 processor; the extraction clients, pandas and Great Expectations are therefore imported by the
-task bodies that use them, not when the DAG file imports this module.
+task bodies that use them, not when the DAG file imports this module. A Celery worker imports
+them once, before its pool forks (:data:`TASK_BODY_IMPORTS`, ``leadflow.celery_config``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,22 @@ if TYPE_CHECKING:
     from leadflow.raw import PageResult
 
 log = logging.getLogger(__name__)
+
+# What the task bodies import when they run, beyond what parsing the DAG imports: the modules
+# they import inside their functions and the libraries those import when called (Great
+# Expectations in the audit, pandas in every summary and alert). A Celery worker imports them
+# before its pool forks (leadflow.celery_config), so its task processes start with them loaded;
+# tests/test_nightly_dag.py checks that the list holds every import of a task body here.
+TASK_BODY_IMPORTS = (
+    "leadflow.connections",
+    "leadflow.extract.jobs",
+    "leadflow.extract.marketo",
+    "leadflow.extract.salesforce",
+    "leadflow.quality.validate",
+    "leadflow.run_summary",
+    "great_expectations",
+    "pandas",
+)
 
 
 class IntegrityError(RuntimeError):
