@@ -8,8 +8,7 @@ holds it. Airflow's Celery app preloads a few of its own modules for that reason
 a night's 140 task processes (most of them Cosmos model and test tasks that only read the one
 dbt build's outcome) start with all of it loaded. A DAG that fails to parse is only recorded by
 that parse; the task process parses again and reports it. It then imports what the night's task
-bodies import when they run (``nightly.TASK_BODY_IMPORTS``): Great Expectations took the audit
-task 1.6 to 2.7 CPU s to import, pandas 0.3 to 0.5 every task that writes the warehouse.
+bodies import when they run (``nightly.TASK_BODY_IMPORTS``; what that saves: DECISIONLOG 39).
 
 Airflow reads it from ``AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS=leadflow.celery_config.CELERY_CONFIG``.
 """

@@ -28,9 +28,8 @@ log = logging.getLogger(__name__)
 
 # What the task bodies import when they run, beyond what parsing the DAG imports: the modules
 # they import inside their functions and the libraries those import when called (Great
-# Expectations in the audit, pandas in every summary and alert). A Celery worker imports them
-# before its pool forks (leadflow.celery_config), so its task processes start with them loaded;
-# tests/test_nightly_dag.py checks that the list holds every import of a task body here.
+# Expectations in the audit, pandas in every summary and alert). tests/test_nightly_dag.py
+# checks that the list holds every import of a task body here.
 TASK_BODY_IMPORTS = (
     "leadflow.connections",
     "leadflow.extract.jobs",

@@ -6,9 +6,9 @@ each phase (wall and CPU seconds, the night's process and the processes it waite
 sampling the peak resident memory of the whole process tree (the sandbox, which stands in for
 Salesforce and Marketo, is left out). Then a nightly increment: the same warehouse one day later.
 Each night runs in a new process that first loads what a Leadflow Celery worker loads once,
-before its pool forks (``leadflow.celery_config.preload``: the DAG, Airflow's task SDK, Great
-Expectations, pandas and the extraction clients), as the worker's task processes start with it;
-that load is reported beside the night, not in it. What a night imports beyond it (dbt, in a
+before its pool forks (``leadflow.celery_config.preload``: the DAG, and with it Airflow's task
+SDK, then ``nightly.TASK_BODY_IMPORTS``), as the worker's task processes start with it; that
+load is reported beside the night, not in it. What a night imports beyond it (dbt, in a
 process of its own) is paid by every night.
 
 The *floor* is what the same answer could cost at the least (the median of three runs): DuckDB
