@@ -15,10 +15,10 @@ The *floor* is what the same answer could cost at the least (the median of three
 reading the fixture files, all of them as the night extracts every object, and one hand-written
 SQL pass of the lifecycle and conversion logic (latest lead and opportunity versions as of the
 night, stage reached from stamps or status history, the converted lead's opportunity and its
-outcome, cohort conversion by source; not segments, original source, routing or money); on the 100,000-lead fixture its counts of leads, MQLs, opportunities, won
-and lost equal ``mart_stage_conversion``'s. The table
-shows how much of the floor is reading the files the pass does not join. The ratio night/floor
-says how much of the night is overhead rather than work.
+outcome, cohort conversion by source; not segments, original source, routing or money). On the
+100,000-lead fixture its counts of leads, MQLs, opportunities, won and lost equal
+``mart_stage_conversion``'s. The table shows how much of the floor is reading the files the pass
+does not join. The ratio night/floor says how much of the night is overhead rather than work.
 
 Benchmarks, not tests: nothing here asserts a time. The figures go in the README.
 """
