@@ -221,7 +221,8 @@ def floor(fixture: Path, as_of: str, runs: int = 3) -> tuple[float, float, float
             joined = _cpu()
             con.execute(read_others).fetchall()
         costs.append((time.perf_counter() - wall, _cpu() - cpu, _cpu() - joined))
-    return tuple(statistics.median(cost[i] for cost in costs) for i in range(3))  # type: ignore[return-value]
+    walls, cpus, others_cpus = zip(*costs, strict=True)
+    return statistics.median(walls), statistics.median(cpus), statistics.median(others_cpus)
 
 
 def bench(
