@@ -75,11 +75,11 @@ def test_parsing_the_dag_never_runs_dbt(monkeypatch: pytest.MonkeyPatch) -> None
     assert "transform.dbt_producer_watcher" in bag.get_dag("leadflow_nightly").task_ids
 
 
-def test_parsing_the_dag_warns_of_nothing(caplog: pytest.LogCaptureFixture) -> None:
-    """A parse happens in every task process: a warning there is noise in every task's log."""
+def test_parsing_the_dag_warns_of_nothing(dag, caplog: pytest.LogCaptureFixture) -> None:
+    """A parse happens in every task process: a warning there is noise in every task's log.
+    (The ``dag`` fixture's parse has set Airflow's logging up, root handlers included.)"""
     from airflow.dag_processing.dagbag import DagBag
 
-    DagBag(dag_folder=str(PROJECT_ROOT / "dags"))  # Airflow sets its logging up, root handlers included
     root = logging.getLogger()
     root.addHandler(caplog.handler)
     try:

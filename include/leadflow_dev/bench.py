@@ -220,7 +220,8 @@ def floor(fixture: Path, as_of: str, runs: int = 3) -> tuple[float, float, float
             con.execute(query, {"as_of": parse_instant(as_of)}).fetchall()
             joined = _cpu()
             con.execute(read_others).fetchall()
-        costs.append((time.perf_counter() - wall, _cpu() - cpu, _cpu() - joined))
+        ended = _cpu()
+        costs.append((time.perf_counter() - wall, ended - cpu, ended - joined))
     walls, cpus, others_cpus = zip(*costs, strict=True)
     return statistics.median(walls), statistics.median(cpus), statistics.median(others_cpus)
 
