@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from conftest import PROJECT_ROOT, dbt
+from leadflow.settings import paths
 from leadflow.sources import ALL_OBJECTS
 from leadflow.timefmt import parse_instant
 from leadflow.warehouse.duckdb import DuckDBWarehouse
@@ -43,3 +44,14 @@ def test_a_registry_row_naming_a_flag_missing_from_the_contract_fails_the_build_
     assert (
         "control title_missing: is_title_blank is not a column in the contract of fct_lead_lifecycle" in result.stdout
     )
+
+
+def test_a_nights_build_leaves_out_the_unit_tests_and_the_exposures() -> None:
+    """What a night's one ``dbt build`` selects, in the night's environment (the DAG's producer,
+    ``make night`` and the bench alike): the models, seeds and data tests, but not the unit tests
+    (the test above runs them) nor the exposures (the marts' readers: nothing to run)."""
+    listed = paths().dbt("ls", "--output", "json", "--output-keys", "resource_type", "--quiet")
+    assert listed.returncode == 0, listed.stdout[-2000:]
+    kinds = {json.loads(line)["resource_type"] for line in listed.stdout.splitlines() if line.startswith("{")}
+    assert {"model", "seed", "test"} <= kinds
+    assert not kinds & {"unit_test", "exposure"}, kinds

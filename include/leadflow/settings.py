@@ -49,10 +49,15 @@ class Paths:
     @property
     def dbt_env(self) -> dict[str, str]:
         """The environment dbt runs with beyond the worker's: the warehouse's, the dbt that
-        :func:`dbt_executable` runs, and no unit tests: they test the models' code on fixed
-        inputs, which a night does not change (CI runs them: tests/test_dbt_project.py); at
-        ten thousand leads they were a sixth of the build's thread time."""
-        return {**self.warehouse.dbt_env, "LEADFLOW_DBT": _installed_dbt(), "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+        :func:`dbt_executable` runs, and neither unit tests, which test the models' code on fixed
+        inputs that a night does not change (CI runs them: tests/test_dbt_project.py; at ten
+        thousand leads they were a sixth of the build's thread time), nor exposures, which name
+        the marts' readers and have nothing to run."""
+        return {
+            **self.warehouse.dbt_env,
+            "LEADFLOW_DBT": _installed_dbt(),
+            "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test exposure",
+        }
 
     def dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
         """dbt run as the night runs it (:func:`dbt_executable`, this warehouse's environment, the
