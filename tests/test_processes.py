@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -16,21 +17,41 @@ from leadflow_dev.demo import only_demo_on_this_checkout, run_demo
 from leadflow_dev.sandbox.process import running_sandbox
 
 
-def _start_child(queue) -> None:  # a "worker" that starts dbt as a night does (here dbt is a long sleep)
-    child = subprocess.Popen([dbt_executable(), "60"], env={**os.environ, "LEADFLOW_DBT": "sleep"})
-    queue.put(child.pid)
+def _start_dbt(conn, path: str, die_at_once: bool) -> None:  # a "worker" starting dbt as a night does
+    child = subprocess.Popen([dbt_executable(), "60"], env={**os.environ, "LEADFLOW_DBT": "sleep", "PATH": path})
+    conn.send(child.pid)
+    if die_at_once:
+        os.kill(os.getpid(), signal.SIGKILL)
     time.sleep(60)
 
 
-def test_dbt_dies_with_the_worker_that_started_it() -> None:
+@pytest.mark.parametrize("when", ["while dbt runs", "while dbt is starting"])
+def test_dbt_dies_with_the_worker_that_started_it(when: str, tmp_path: Path) -> None:
+    """dbt here is a long sleep; "starting" slows setpriv down so that the worker dies before dbt-bound
+    has asked the kernel for the signal, which only the check after setpriv then catches."""
+    path = os.environ["PATH"]
+    if when == "while dbt is starting":
+        (tmp_path / "setpriv").write_text(f'#!/bin/sh\nsleep 1\nexec {shutil.which("setpriv")} "$@"\n')
+        (tmp_path / "setpriv").chmod(0o755)
+        path = f"{tmp_path}:{path}"
     context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    worker = context.Process(target=_start_child, args=(queue,))
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_start_dbt, args=(sender, path, when == "while dbt is starting"))
     worker.start()
-    child = psutil.Process(queue.get(timeout=30))
-    os.kill(worker.pid, signal.SIGKILL)
+    assert receiver.poll(30)
+    child = psutil.Process(receiver.recv())
+    if when == "while dbt runs":
+        deadline = time.monotonic() + 30
+        while child.name() != "sleep" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert child.name() == "sleep"
+        os.kill(worker.pid, signal.SIGKILL)
     worker.join()
-    assert child.wait(timeout=10) is not None or not child.is_running()
+    try:
+        child.wait(timeout=10)
+    except psutil.TimeoutExpired:
+        child.kill()
+        pytest.fail(f"dbt outlived its worker, killed {when}")
 
 
 def _hold_demo(ready, release) -> None:
