@@ -23,6 +23,10 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 # checkouts' nights, on other profiles, would overwrite)
 export AIRFLOW__COSMOS__CACHE_DIR := $(AIRFLOW_HOME)/cosmos
 export AIRFLOW__LOGGING__LOGGING_LEVEL := WARNING
+# a Celery task still unacknowledged after this many seconds is delivered again (a second
+# writer): Airflow's default of a day, far beyond a night, set so that it is a decision and
+# Airflow stops warning of it in every worker (docker-compose.yml sets it too)
+export AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT := 86400
 export GX_ANALYTICS_ENABLED := False
 export LEADFLOW_HOME := $(CURDIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
