@@ -110,12 +110,12 @@ lint: venv
 	$(BIN)/ruff check include dags tests
 	$(BIN)/ruff format --check include dags tests
 	mkdir -p $(AIRFLOW_HOME)
-	cd dbt_project && LEADFLOW_WORK_WAREHOUSE=$(AIRFLOW_HOME)/lint.duckdb ../$(BIN)/sqlfluff lint models --disable-progress-bar
+	cd dbt_project && LEADFLOW_WORK_WAREHOUSE=$(AIRFLOW_HOME)/lint.duckdb ../$(BIN)/sqlfluff lint models --disable-progress-bar --processes 0
 
 format: venv
 	$(BIN)/ruff check --fix include dags tests
 	mkdir -p $(AIRFLOW_HOME)
-	cd dbt_project && LEADFLOW_WORK_WAREHOUSE=$(AIRFLOW_HOME)/lint.duckdb ../$(BIN)/sqlfluff fix models --disable-progress-bar
+	cd dbt_project && LEADFLOW_WORK_WAREHOUSE=$(AIRFLOW_HOME)/lint.duckdb ../$(BIN)/sqlfluff fix models --disable-progress-bar --processes 0
 
 # Tests run side by side, one worker per core (TEST_WORKERS=0: one process, in order).
 TEST_WORKERS ?= auto
