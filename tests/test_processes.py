@@ -29,21 +29,21 @@ def _start_dbt(conn, path: str, die_at_once: bool) -> None:  # a "worker" starti
 def test_dbt_dies_with_the_worker_that_started_it(when: str, tmp_path: Path) -> None:
     """dbt here is a long sleep; "starting" slows setpriv down so that the worker dies before dbt-bound
     has asked the kernel for the signal, which only the check after setpriv then catches."""
-    path = os.environ["PATH"]
-    if when == "while dbt is starting":
+    starting, path = when == "while dbt is starting", os.environ["PATH"]
+    if starting:
         (tmp_path / "setpriv").write_text(f'#!/bin/sh\nsleep 1\nexec {shutil.which("setpriv")} "$@"\n')
         (tmp_path / "setpriv").chmod(0o755)
         path = f"{tmp_path}:{path}"
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_start_dbt, args=(sender, path, when == "while dbt is starting"))
+    worker = context.Process(target=_start_dbt, args=(sender, path, starting))
     worker.start()
     assert receiver.poll(30)
     try:
         child = psutil.Process(receiver.recv())
     except psutil.NoSuchProcess:  # gone already, with its worker
         return
-    if when == "while dbt runs":
+    if not starting:
         deadline = time.monotonic() + 30
         while child.name() != "sleep" and time.monotonic() < deadline:
             time.sleep(0.05)
