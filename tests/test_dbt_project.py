@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
-from conftest import PROJECT_ROOT, dbt
+from conftest import BIN, PROJECT_ROOT, dbt
 from leadflow.settings import paths
 from leadflow.sources import ALL_OBJECTS
 from leadflow.timefmt import parse_instant
@@ -55,3 +57,26 @@ def test_a_nights_build_leaves_out_the_unit_tests_and_the_exposures() -> None:
     kinds = {json.loads(line)["resource_type"] for line in listed.stdout.splitlines() if line.startswith("{")}
     assert {"model", "seed", "test"} <= kinds
     assert not kinds & {"unit_test", "exposure"}, kinds
+
+
+def test_linting_leaves_the_install_time_parse_to_the_night(tmp_path: Path) -> None:
+    """sqlfluff's dbt templater parses the project with a profile of its own (the lint warehouse).
+    Written into ``target/`` that parse would replace the install-time one, and the next night and
+    ``make docs`` would parse the whole project again (DECISIONLOG 20)."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(PROJECT_ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target-*", "logs*"))
+    installed = project / "target" / "partial_parse.msgpack"
+    before = installed.read_bytes()
+    # as in a developer's shell: no target folder chosen by this test run (conftest chooses one)
+    env = {name: value for name, value in os.environ.items() if not name.endswith("TARGET_PATH")}
+    env["LEADFLOW_WORK_WAREHOUSE"] = str(tmp_path / "lint.duckdb")
+    linted = subprocess.run(
+        [str(BIN / "sqlfluff"), "lint", "models/marts/mart_win_rates.sql", "--disable-progress-bar"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert linted.returncode == 0, linted.stdout[-2000:] + linted.stderr[-2000:]
+    assert installed.read_bytes() == before, "the lint replaced the install-time parse"
+    assert [parse for parse in project.rglob("partial_parse.msgpack") if parse != installed], "sqlfluff parsed nothing"
