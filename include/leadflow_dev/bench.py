@@ -245,6 +245,9 @@ def bench(
         saved = dict(os.environ)
         os.environ.update(nightly_env(sandbox.airflow_connection(), workdir / "leadflow.duckdb"))
         os.environ["LEADFLOW_REPORTS_DIR"] = str(workdir / "reports")
+        # dbt's artifacts beside this warehouse: in the checkout's target/ its parse would replace
+        # the install-time one, and the next `make demo` would parse the whole project again
+        os.environ["DBT_TARGET_PATH"] = str(workdir / "dbt-target")
         os.environ.pop("LEADFLOW_WORK_WAREHOUSE", None)
         try:
             # installed for this warehouse, as a deployment is: its first night starts from that
