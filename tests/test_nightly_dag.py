@@ -149,6 +149,7 @@ def test_a_celery_worker_holds_what_the_night_imports_before_its_pool_forks() ->
     assert not more, sorted(more)
 
 
+@pytest.mark.night
 @pytest.mark.e2e
 def test_airflow_runs_the_night_and_marts_equal_reference(dag, generated_fixture: Path, tmp_path: Path) -> None:
     warehouse = tmp_path / "dag.duckdb"
