@@ -1,4 +1,5 @@
-"""The dbt project on its own (the fast lane): every model, test and unit test on empty sources."""
+"""The dbt project on its own (the fast lane): every model, test and unit test on empty sources,
+what a night's build selects, and the parse its lint leaves for the night."""
 
 from __future__ import annotations
 
