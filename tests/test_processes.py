@@ -12,31 +12,36 @@ from pathlib import Path
 
 import psutil
 import pytest
-from leadflow.settings import dbt_executable
+from leadflow.settings import dbt_executable, dbt_started_here
 from leadflow_dev.demo import only_demo_on_this_checkout, run_demo
 from leadflow_dev.sandbox.process import running_sandbox
 
 
-def _start_dbt(conn, path: str, die_at_once: bool) -> None:  # a "worker" starting dbt as a night does
-    child = subprocess.Popen([dbt_executable(), "60"], env={**os.environ, "LEADFLOW_DBT": "sleep", "PATH": path})
+def _start_dbt(conn, path: str, when: str) -> None:  # a "worker" starting dbt as a night does
+    command = [dbt_executable(), "60"]
+    if when == "before dbt-bound runs":  # its first line runs after this process has died
+        command = ["/bin/sh", "-c", 'sleep 1; exec "$0" "$@"', *command]
+    env = {**os.environ, **dbt_started_here(), "LEADFLOW_DBT": "sleep", "PATH": path}
+    child = subprocess.Popen(command, env=env)
     conn.send(child.pid)
-    if die_at_once:
+    if when != "while dbt runs":
         os.kill(os.getpid(), signal.SIGKILL)
     time.sleep(60)
 
 
-@pytest.mark.parametrize("when", ["while dbt runs", "while dbt is starting"])
+@pytest.mark.parametrize("when", ["while dbt runs", "while dbt is starting", "before dbt-bound runs"])
 def test_dbt_dies_with_the_worker_that_started_it(when: str, tmp_path: Path) -> None:
-    """dbt here is a long sleep; "starting" slows setpriv down so that the worker dies before dbt-bound
-    has asked the kernel for the signal, which only the check after setpriv then catches."""
-    starting, path = when == "while dbt is starting", os.environ["PATH"]
-    if starting:
+    """dbt here is a long sleep. "starting" slows setpriv down so that the worker dies before dbt-bound
+    has asked the kernel for the signal, which only the check after setpriv then catches; "before"
+    runs dbt-bound only once the worker is dead (its $PPID is then already another process)."""
+    starting, path = when != "while dbt runs", os.environ["PATH"]
+    if when == "while dbt is starting":
         (tmp_path / "setpriv").write_text(f'#!/bin/sh\nsleep 1\nexec {shutil.which("setpriv")} "$@"\n')
         (tmp_path / "setpriv").chmod(0o755)
         path = f"{tmp_path}:{path}"
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_start_dbt, args=(sender, path, starting))
+    worker = context.Process(target=_start_dbt, args=(sender, path, when))
     worker.start()
     assert receiver.poll(30)
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import asdict
@@ -18,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from leadflow.settings import paths
+from leadflow.settings import dbt_started_here, paths
 from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS, Method, source_object
 
 if TYPE_CHECKING:
@@ -189,7 +190,9 @@ _held: dict[str, ExitStack] = {}
 
 
 def hold_writer(context: Any) -> None:
-    """``pre_execute`` of the DAG's dbt producer: it holds the writer lock while dbt builds."""
+    """``pre_execute`` of the DAG's dbt producer: it holds the writer lock while dbt builds, and
+    names this process as dbt's starter (Cosmos starts dbt from here, with this environment)."""
+    os.environ.update(dbt_started_here())
     stack = ExitStack()
     stack.enter_context(_writing("dbt build", context["run_id"]))
     _held[context["ti"].task_id] = stack

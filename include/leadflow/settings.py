@@ -67,7 +67,7 @@ class Paths:
         return subprocess.run(
             [dbt_executable(), *args, *profile],
             cwd=self.dbt_project,
-            env={**os.environ, **self.dbt_env},
+            env={**os.environ, **self.dbt_env, **dbt_started_here()},
             capture_output=True,
             text=True,
         )
@@ -129,6 +129,13 @@ def dbt_executable() -> str:
     """What a night runs as dbt: ``dbt-bound``, which runs the installed dbt (``LEADFLOW_DBT`` in
     :attr:`Paths.dbt_env`) so that it dies with the process that started it (Linux)."""
     return str(Path(__file__).with_name("dbt-bound"))
+
+
+def dbt_started_here() -> dict[str, str]:
+    """The environment that names this process as the one starting :func:`dbt_executable`: the
+    child's own ``$PPID`` is already another process when this one dies before the child's first
+    line runs. In the environment of each process that starts dbt, as it starts it."""
+    return {"LEADFLOW_DBT_PARENT": str(os.getpid())}
 
 
 def paths() -> Paths:
