@@ -1,5 +1,7 @@
 -- Stage conversion by cohort month (lead created), original source and segment, with the rate
 -- numerators (so BI can add cells up), outcomes and money in USD (from the lead's opportunity).
+-- A cohort is mature (its conversion can be judged) once the seed `cohort_maturity`'s days have
+-- passed since its month ended, at the night's as-of time.
 with lifecycle as (
     select
         leads.*,
@@ -31,12 +33,28 @@ counted as (
         sum(case when outcome = 'won' then coalesce(amount_usd, 0) else 0 end) as won_amount_usd
     from lifecycle
     group by cohort_month, original_source, segment
+),
+
+maturity as (
+    select
+        counted.*,
+        cast(
+            counted.cohort_month + interval '1 month'
+            + (
+                select policy.mature_after_days from {{ ref('cohort_maturity') }} as policy
+                where policy.cohort = 'lead_created_month'
+            ) * interval '1 day'
+            as date
+        ) as cohort_matures_on
+    from counted
 )
 
 select
     cohort_month,
     original_source,
     segment,
+    cohort_matures_on,
+    {{ as_of_timestamp() }} >= cohort_matures_on as is_cohort_mature,
     leads,
     mqls,
     routed,
@@ -55,4 +73,4 @@ select
     {{ safe_ratio('mqls_reaching_sql', 'mqls') }} as mql_to_sql_rate,
     {{ safe_ratio('sqls_with_opportunity', 'sqls') }} as sql_to_opportunity_rate,
     {{ safe_ratio('opportunities', 'leads') }} as lead_to_opportunity_rate
-from counted
+from maturity

@@ -37,7 +37,6 @@ from leadflow.report.actions import Action, actions_file, for_month, read_action
 
 Reader = Callable[[str], pd.DataFrame]  # a query on the published marts -> its rows
 
-YOUNG_COHORT_DAYS = 90  # a cohort younger than this has not had time to convert
 TREND_MONTHS = 12
 SAMPLES = 8
 FUNNEL = ("mqls", "routed", "accepted", "sqls", "opportunities", "won")
@@ -320,23 +319,32 @@ def _rejections_by_source(read: Reader, month: date) -> pd.DataFrame:
     return table.sort_values("all_sources", ascending=False).reset_index()
 
 
-def _cohorts(read: Reader, month: date, as_of: date) -> pd.DataFrame:
-    """Conversion per lead cohort (creation month), ratios of sums; young cohorts say so."""
+def _cohorts(read: Reader, month: date) -> tuple[pd.DataFrame, int | None]:
+    """Conversion per lead cohort (creation month), ratios of sums, and the days after its month a
+    cohort matures (the seed ``cohort_maturity``, through the mart); a cohort not yet mature says
+    from when it is judged."""
     cohorts = read(
         f"""
-        select cohort_month, sum(leads) as leads, sum(mqls) as mqls, sum(mqls_reaching_sql) as mqls_reaching_sql,
+        select cohort_month, min(cohort_matures_on) as matures_on, bool_and(is_cohort_mature) as is_mature,
+               sum(leads) as leads, sum(mqls) as mqls, sum(mqls_reaching_sql) as mqls_reaching_sql,
                sum(sqls) as sqls, sum(sqls_with_opportunity) as sqls_with_opportunity, sum(won) as won
         from marts.mart_stage_conversion where cohort_month <= date '{month}'
         group by 1 order by 1 desc limit {TREND_MONTHS}"""
     )
     cohorts["cohort_month"] = pd.to_datetime(cohorts.cohort_month).dt.date
+    matures_on = pd.to_datetime(cohorts.pop("matures_on")).dt.date
+    is_mature = cohorts.pop("is_mature").astype(bool)
     counts = [c for c in cohorts.columns if c != "cohort_month"]
     cohorts[counts] = cohorts[counts].fillna(0).astype("int64")
     cohorts["mql_to_sql"] = _ratio(cohorts.mqls_reaching_sql, cohorts.mqls)
     cohorts["sql_to_opportunity"] = _ratio(cohorts.sqls_with_opportunity, cohorts.sqls)
-    ends = [(pd.Timestamp(c) + pd.offsets.MonthBegin(1)).date() for c in cohorts.cohort_month]
-    cohorts["judged"] = ["yes" if (as_of - end).days >= YOUNG_COHORT_DAYS else "too young" for end in ends]
-    return cohorts
+    cohorts["judged"] = [
+        "yes" if mature else f"from {on.day} {on:%b %Y}" for mature, on in zip(is_mature, matures_on, strict=True)
+    ]
+    if cohorts.empty:
+        return cohorts, None
+    month_end = (pd.Timestamp(cohorts.cohort_month[0]) + pd.offsets.MonthBegin(1)).date()
+    return cohorts, (matures_on[0] - month_end).days
 
 
 def _months(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -513,7 +521,7 @@ def build_packet(
     decisions = _decisions(read, month)
     trend = _trend(read, month)
     sla_by_team, sla_by_owner = _sla(read, month)
-    cohorts = _cohorts(read, month, as_of)
+    cohorts, maturity_days = _cohorts(read, month)
     judged = cohorts[cohorts.judged == "yes"]
     judged_month = judged.cohort_month.iloc[0] if not judged.empty else None
     wins, stalled = _opportunities(read, month)
@@ -562,7 +570,7 @@ def build_packet(
     html = environment.get_template("packet.html").render(
         month=month,
         as_of=as_of,
-        young_days=YOUNG_COHORT_DAYS,
+        maturity_days=maturity_days,
         charts=charts,
         headline={
             "mqls": int(total.mqls),
