@@ -61,6 +61,17 @@ def test_a_chart_on_a_metric_the_semantic_layer_lacks_is_refused(tmp_path: Path)
         superset_bundle.build(tmp_path / "assets", manifest, semantic, "duckdb:///x.duckdb")
 
 
+def test_a_chart_on_a_column_the_semantic_layer_lacks_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(ASSETS, tmp_path / "assets")
+    chart_file = tmp_path / "assets" / "charts" / "funnel_conversion_by_month.yaml"
+    chart = yaml.safe_load(chart_file.read_text())
+    chart["params"]["adhoc_filters"][0]["subject"] = "is_month_mature"
+    chart_file.write_text(yaml.safe_dump(chart))
+    manifest, semantic = _manifests()
+    with pytest.raises(superset_bundle.BundleError, match="no column is_month_mature"):
+        superset_bundle.build(tmp_path / "assets", manifest, semantic, "duckdb:///x.duckdb")
+
+
 def test_every_dashboard_is_an_exposure_naming_the_metrics_it_shows() -> None:
     """dbt's lineage knows each dashboard and what it reads: an exposure per dashboard (by its
     URL's slug) that depends on every metric the dashboard's charts show."""

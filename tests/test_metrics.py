@@ -7,6 +7,7 @@ import csv
 import os
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -55,7 +56,13 @@ def test_rates_are_ratios_of_the_marts_sums(night_copy: Path, tmp_path: Path) ->
     mf = MetricFlow(tmp_path / "dbt_project")
     by_source = mf.query("mqls,mql_to_sql_rate,sql_to_opportunity_rate", "lead__original_source")
     by_team = mf.query("decision_met_rate,first_touch_met_rate", "owner__owner_team")
+    by_maturity = mf.query("mqls", "lead__is_mql_month_mature")
     with duckdb.connect(str(night_copy), read_only=True) as con:
+        as_of = con.execute("select max(run_as_of) from marts.mart_data_quality").fetchall()[0][0]
+        mql_months = con.execute(
+            """select date_trunc('month', mql_at) + interval 1 month, count(*)
+               from marts.fct_lead_lifecycle where is_mql group by 1"""
+        ).fetchall()
         marts = {
             source: counts
             for source, *counts in con.execute(
@@ -79,5 +86,15 @@ def test_rates_are_ratios_of_the_marts_sums(night_copy: Path, tmp_path: Path) ->
         if sqls:
             assert metric["sql_to_opportunity_rate"] == pytest.approx(with_opportunity / sqls), source
     assert teams and set(teams) <= set(by_team)
+    # an MQL month is judged once the policy's days for MQL months have passed since it ended
+    with (PROJECT_ROOT / "dbt_project" / "seeds" / "cohort_maturity.csv").open() as seed:
+        days = next(int(row["mature_after_days"]) for row in csv.DictReader(seed) if row["cohort"] == "mql_month")
+    mature = {str(end + timedelta(days=days) <= as_of).lower() for end, _ in mql_months}
+    assert mature == {"true", "false"}, "the night has both judged and young MQL months"
+    assert by_maturity.pop("")["mqls"] == 0, "a lead with no MQL month has no maturity"
+    assert {k.lower(): v["mqls"] for k, v in by_maturity.items()} == {
+        flag: sum(n for end, n in mql_months if str(end + timedelta(days=days) <= as_of).lower() == flag)
+        for flag in mature
+    }
     for team, (met, judged) in teams.items():
         assert by_team[team]["decision_met_rate"] == pytest.approx(met / judged), team

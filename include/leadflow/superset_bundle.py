@@ -236,7 +236,8 @@ def build(
     sqlalchemy_uri: str,
 ) -> bytes:
     """The import ZIP: ``assets``' charts and dashboards, the database and the generated datasets.
-    A chart on a dataset the semantic layer does not make is an error, not a broken chart."""
+    A chart on a dataset, metric or column the semantic layer does not make is an error, not a
+    broken chart."""
     manifest = json.loads(manifest_path.read_text())
     semantic_manifest = json.loads(semantic_manifest_path.read_text())
     made = datasets(manifest, semantic_manifest)
@@ -273,3 +274,13 @@ def _check_chart(name: str, chart: dict[str, Any], datasets_by_uuid: dict[str, d
     missing = [m for m in wanted if isinstance(m, str) and m not in names]
     if missing:
         raise BundleError(f"chart {name}: dataset {dataset['table_name']} has no metric {', '.join(missing)}")
+    named = [
+        params.get("x_axis"),
+        *(params.get("groupby") or []),
+        *(params.get("all_columns") or []),
+        *(f.get("subject") for f in params.get("adhoc_filters") or [] if f.get("expressionType") == "SIMPLE"),
+    ]
+    columns = {column["column_name"] for column in dataset["columns"]}
+    missing = [c for c in named if isinstance(c, str) and c not in columns]
+    if missing:
+        raise BundleError(f"chart {name}: dataset {dataset['table_name']} has no column {', '.join(missing)}")

@@ -1,7 +1,7 @@
 -- One row per lead in the universe (exists at the as-of time, not deleted): its lifecycle
 -- stages, recycling and re-MQLs, sources and first campaign, segment, opportunity, outcome (the
 -- first that holds: won, lost, open_opportunity, recycled, rejected, in_funnel, not_mql) and the
--- flags the data-quality controls count.
+-- flags the data-quality controls count; whether its MQL month is mature (seed cohort_maturity).
 -- No personal data: the e-mail key is published only as a hash.
 with leads as (
     select * from {{ ref('int_leads') }}
@@ -125,6 +125,8 @@ select
     enriched.is_mql,
     case when enriched.is_mql then greatest(enriched.mql_history_count, 1) else 0 end as mql_count,
     coalesce(enriched.latest_mql_history_at, enriched.mql_at) as latest_mql_at,
+    {{ as_of_timestamp() }} >= {{ cohort_matures_on("date_trunc('month', enriched.mql_at)", 'mql_month') }}
+        as is_mql_month_mature,
     enriched.recycled_at,
     enriched.recycled_at is not null as is_recycled,
     enriched.re_mql_at,

@@ -38,14 +38,7 @@ counted as (
 maturity as (
     select
         counted.*,
-        cast(
-            counted.cohort_month + interval '1 month'
-            + (
-                select policy.mature_after_days from {{ ref('cohort_maturity') }} as policy
-                where policy.cohort = 'lead_created_month'
-            ) * interval '1 day'
-            as date
-        ) as cohort_matures_on
+        {{ cohort_matures_on('counted.cohort_month', 'lead_created_month') }} as cohort_matures_on
     from counted
 )
 
