@@ -3,6 +3,7 @@ nightly DAG runs it (the DAG itself is exercised end to end in test_nightly_dag.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -59,6 +60,12 @@ SMALL_FIXTURE = SHARED / "fixtures" / "small"
 REFERENCE = SHARED / "tools" / "reference_marts.py"
 CHECK = SHARED / "tools" / "check_marts.py"
 BIN = Path(sys.executable).parent
+
+
+def cohort_maturity_days(cohort: str) -> int:
+    """The policy's days after a cohort month ends from which it is judged (seed ``cohort_maturity``)."""
+    with (PROJECT_ROOT / "dbt_project" / "seeds" / "cohort_maturity.csv").open(newline="") as seed:
+        return next(int(row["mature_after_days"]) for row in csv.DictReader(seed) if row["cohort"] == cohort)
 
 
 def require_service(name: str, available: bool) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN
+from conftest import BIN, cohort_maturity_days
 from leadflow.settings import PROJECT_ROOT, paths
 
 pytestmark = pytest.mark.night
@@ -87,14 +87,12 @@ def test_rates_are_ratios_of_the_marts_sums(night_copy: Path, tmp_path: Path) ->
             assert metric["sql_to_opportunity_rate"] == pytest.approx(with_opportunity / sqls), source
     assert teams and set(teams) <= set(by_team)
     # an MQL month is judged once the policy's days for MQL months have passed since it ended
-    with (PROJECT_ROOT / "dbt_project" / "seeds" / "cohort_maturity.csv").open() as seed:
-        days = next(int(row["mature_after_days"]) for row in csv.DictReader(seed) if row["cohort"] == "mql_month")
-    mature = {str(end + timedelta(days=days) <= as_of).lower() for end, _ in mql_months}
-    assert mature == {"true", "false"}, "the night has both judged and young MQL months"
+    days = cohort_maturity_days("mql_month")
+    mature = {end + timedelta(days=days) <= as_of: 0 for end, _ in mql_months}
+    for end, mqls in mql_months:
+        mature[end + timedelta(days=days) <= as_of] += mqls
+    assert set(mature) == {True, False}, "the night has both judged and young MQL months"
     assert by_maturity.pop("")["mqls"] == 0, "a lead with no MQL month has no maturity"
-    assert {k.lower(): v["mqls"] for k, v in by_maturity.items()} == {
-        flag: sum(n for end, n in mql_months if str(end + timedelta(days=days) <= as_of).lower() == flag)
-        for flag in mature
-    }
+    assert {flag.lower() == "true": metric["mqls"] for flag, metric in by_maturity.items()} == mature
     for team, (met, judged) in teams.items():
         assert by_team[team]["decision_met_rate"] == pytest.approx(met / judged), team

@@ -3,23 +3,20 @@ numbers equal to the marts'."""
 
 from __future__ import annotations
 
-import csv
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import headless_chromium, offline, screenshot
+from conftest import cohort_maturity_days, headless_chromium, offline, screenshot
 from leadflow.report.actions import ActionsFileError, read_actions
 from leadflow.report.packet import build_published_packet
-from leadflow.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.night
 
 MONTH = ("2026-05-01", "2026-06-01")  # the session night's as-of is 2026-06-30: it reviews May
 AS_OF = date(2026, 6, 30)
-MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 @pytest.fixture
@@ -104,11 +101,10 @@ def test_packet_numbers_equal_the_marts(packet: tuple[Path, Path]) -> None:
     assert [_count(c) for c in shown["All sources"][1:7]] == [sum(c) for c in zip(*expected.values(), strict=True)]
     # a cohort is judged once the policy's days have passed since its month ended; until then the
     # packet says from when
-    with (PROJECT_ROOT / "dbt_project" / "seeds" / "cohort_maturity.csv").open() as seed:
-        days = int(next(csv.DictReader(seed))["mature_after_days"])
+    days = cohort_maturity_days("lead_created_month")
     assert len(cohorts) > 3
     for label, *_, judged in cohorts:
-        month = date(int(label[-4:]), MONTHS.index(label[:3]) + 1, 1)
+        month = datetime.strptime(label, "%b %Y").date()
         matures_on = (month + timedelta(days=32)).replace(day=1) + timedelta(days=days)
         assert judged == ("yes" if matures_on <= AS_OF else f"from {matures_on.day} {matures_on:%b %Y}"), label
     assert {row[0] for row in sla} == set(teams)
