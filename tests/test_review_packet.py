@@ -44,6 +44,11 @@ def _percent(text: str) -> float | None:
     return None if text.strip() == "–" else int(text.rstrip("%")) / 100
 
 
+def _matures_on(month: date, cohort: str) -> date:
+    """The day the policy judges ``month`` of that kind of cohort (its days after the month)."""
+    return (month + timedelta(days=32)).replace(day=1) + timedelta(days=cohort_maturity_days(cohort))
+
+
 def _shows(cell: str, numerator: int, denominator: int) -> bool:
     """The cell shows numerator / denominator as a whole percent (a dash when undefined)."""
     if not denominator:
@@ -62,6 +67,8 @@ def test_packet_numbers_equal_the_marts(packet: tuple[Path, Path]) -> None:
         funnel = _cells(page, "table.funnel")
         sla = _cells(page, "table.sla-team")
         cohorts = _cells(page, "#conversion table")
+        wins = _cells(page, "#opportunities table:first-of-type")
+        trend_note = page.locator("#trend").inner_text()
         headings = page.locator("h2").all_inner_texts()
         screenshot(page, "review-packet")
     assert refused == [], "the packet works offline"
@@ -99,14 +106,15 @@ def test_packet_numbers_equal_the_marts(packet: tuple[Path, Path]) -> None:
         for step, cell in zip(counts[1:], row[7:12], strict=True):  # each step's share of the MQLs
             assert _shows(cell, step, mqls), (source, cell)
     assert [_count(c) for c in shown["All sources"][1:7]] == [sum(c) for c in zip(*expected.values(), strict=True)]
-    # a cohort is judged once the policy's days have passed since its month ended; until then the
-    # packet says from when
-    days = cohort_maturity_days("lead_created_month")
-    assert len(cohorts) > 3
-    for label, *_, judged in cohorts:
-        month = datetime.strptime(label, "%b %Y").date()
-        matures_on = (month + timedelta(days=32)).replace(day=1) + timedelta(days=days)
-        assert judged == ("yes" if matures_on <= AS_OF else f"from {matures_on.day} {matures_on:%b %Y}"), label
+    # a cohort month is judged once the policy's days have passed since it ended; until then the
+    # packet says from when (lead cohorts, opportunity months) or that it is still converting
+    for rows, kind in ((cohorts, "lead_created_month"), (wins, "opportunity_created_month")):
+        assert len(rows) > 3, kind
+        for label, *_, judged in rows:
+            matures_on = _matures_on(datetime.strptime(label, "%b %Y").date(), kind)
+            assert judged == ("yes" if matures_on <= AS_OF else f"from {matures_on.day} {matures_on:%b %Y}"), label
+    young = _matures_on(date.fromisoformat(MONTH[0]), "mql_month") > AS_OF
+    assert ("May 2026's MQLs are still converting" in trend_note) == young
     assert {row[0] for row in sla} == set(teams)
     for team, mqls, breaches, *outcomes in sla:
         want = teams[team]

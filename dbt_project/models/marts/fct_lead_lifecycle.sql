@@ -125,8 +125,7 @@ select
     enriched.is_mql,
     case when enriched.is_mql then greatest(enriched.mql_history_count, 1) else 0 end as mql_count,
     coalesce(enriched.latest_mql_history_at, enriched.mql_at) as latest_mql_at,
-    {{ as_of_timestamp() }} >= {{ cohort_matures_on("date_trunc('month', enriched.mql_at)", 'mql_month') }}
-        as is_mql_month_mature,
+    {{ cohort_is_mature("date_trunc('month', enriched.mql_at)", 'mql_month') }} as is_mql_month_mature,
     enriched.recycled_at,
     enriched.recycled_at is not null as is_recycled,
     enriched.re_mql_at,

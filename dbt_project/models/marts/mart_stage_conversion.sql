@@ -33,21 +33,14 @@ counted as (
         sum(case when outcome = 'won' then coalesce(amount_usd, 0) else 0 end) as won_amount_usd
     from lifecycle
     group by cohort_month, original_source, segment
-),
-
-maturity as (
-    select
-        counted.*,
-        {{ cohort_matures_on('counted.cohort_month', 'lead_created_month') }} as cohort_matures_on
-    from counted
 )
 
 select
     cohort_month,
     original_source,
     segment,
-    cohort_matures_on,
-    {{ as_of_timestamp() }} >= cohort_matures_on as is_cohort_mature,
+    {{ cohort_matures_on('cohort_month', 'lead_created_month') }} as cohort_matures_on,
+    {{ cohort_is_mature('cohort_month', 'lead_created_month') }} as is_cohort_mature,
     leads,
     mqls,
     routed,
@@ -66,4 +59,4 @@ select
     {{ safe_ratio('mqls_reaching_sql', 'mqls') }} as mql_to_sql_rate,
     {{ safe_ratio('sqls_with_opportunity', 'sqls') }} as sql_to_opportunity_rate,
     {{ safe_ratio('opportunities', 'leads') }} as lead_to_opportunity_rate
-from maturity
+from counted

@@ -1,6 +1,8 @@
 -- Win rates by the month an opportunity was created (UTC) and the source it is credited to:
 -- opportunities, how many closed, won and lost, the win rate (won / closed), pipeline and won
 -- amounts in USD, and the cycle days of won opportunities (their sum, so BI can add cells up).
+-- A month is mature once the seed `cohort_maturity`'s days for opportunity months have passed
+-- since it ended: before, its win rate counts only the deals that closed fast.
 with opportunities as (
     select * from {{ ref('fct_opportunities') }}
 ),
@@ -24,6 +26,8 @@ counted as (
 select
     created_month,
     source,
+    {{ cohort_matures_on('created_month', 'opportunity_created_month') }} as cohort_matures_on,
+    {{ cohort_is_mature('created_month', 'opportunity_created_month') }} as is_cohort_mature,
     opportunities,
     closed,
     won,

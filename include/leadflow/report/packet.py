@@ -68,6 +68,7 @@ LABELS = {
     "change": "Change",
     "breaches": "Breaches",
     "judged": "Judged",
+    "closed": "Closed",
     "mqls": "MQLs",
     "routed": "Routed",
     "accepted": "Accepted",
@@ -257,6 +258,17 @@ def _trend(read: Reader, month: date) -> pd.DataFrame:
     return trend.iloc[started[0] :] if len(started) else trend.tail(1)  # from the first month with MQLs
 
 
+def _still_converting(read: Reader, month: date) -> bool:
+    """Whether ``month``'s MQLs are not yet judged (the seed ``cohort_maturity``'s days for MQL
+    months have not passed since it ended): their later stages are still growing."""
+    start, end = _month_bounds(month)
+    young = read(
+        f"""select count(*) filter (where not is_mql_month_mature) as young from marts.fct_lead_lifecycle
+            where mql_at >= {start} and mql_at < {end}"""
+    )
+    return bool(young.young[0])
+
+
 def _month_over_month(trend: pd.DataFrame) -> pd.DataFrame:
     """The reviewed month (the trend's last) against the one before: counts and change."""
     this, before = trend.iloc[-1], trend.iloc[-2] if len(trend) > 1 else trend.iloc[-1] * 0
@@ -319,32 +331,44 @@ def _rejections_by_source(read: Reader, month: date) -> pd.DataFrame:
     return table.sort_values("all_sources", ascending=False).reset_index()
 
 
+# A cohort mart's maturity columns, summed over the cells of a month (see _judged).
+MATURITY = "min(cohort_matures_on) as matures_on, bool_and(is_cohort_mature) as is_mature"
+
+
+def _judged(frame: pd.DataFrame, month_column: str) -> tuple[list[str], int | None]:
+    """Takes ``frame``'s maturity columns (:data:`MATURITY`) out; per row "yes", or from when a
+    month still converting is judged (the seed ``cohort_maturity``, through the mart), and the
+    policy's days after a month's end (None without rows)."""
+    matures_on = pd.to_datetime(frame.pop("matures_on")).dt.date
+    is_mature = frame.pop("is_mature").astype(bool)
+    judged = [
+        "yes" if mature else f"from {on.day} {on:%b %Y}" for mature, on in zip(is_mature, matures_on, strict=True)
+    ]
+    if frame.empty:
+        return judged, None
+    month_end = (pd.Timestamp(frame[month_column].iloc[0]) + pd.offsets.MonthBegin(1)).date()
+    return judged, (matures_on.iloc[0] - month_end).days
+
+
 def _cohorts(read: Reader, month: date) -> tuple[pd.DataFrame, int | None]:
-    """Conversion per lead cohort (creation month), ratios of sums, and the days after its month a
-    cohort matures (the seed ``cohort_maturity``, through the mart); a cohort not yet mature says
-    from when it is judged."""
+    """Conversion per lead cohort (creation month), ratios of sums, each cohort judged or not yet
+    (:func:`_judged`), and the policy's days."""
     cohorts = read(
         f"""
-        select cohort_month, min(cohort_matures_on) as matures_on, bool_and(is_cohort_mature) as is_mature,
+        select cohort_month, {MATURITY},
                sum(leads) as leads, sum(mqls) as mqls, sum(mqls_reaching_sql) as mqls_reaching_sql,
                sum(sqls) as sqls, sum(sqls_with_opportunity) as sqls_with_opportunity, sum(won) as won
         from marts.mart_stage_conversion where cohort_month <= date '{month}'
         group by 1 order by 1 desc limit {TREND_MONTHS}"""
     )
     cohorts["cohort_month"] = pd.to_datetime(cohorts.cohort_month).dt.date
-    matures_on = pd.to_datetime(cohorts.pop("matures_on")).dt.date
-    is_mature = cohorts.pop("is_mature").astype(bool)
+    judged, days = _judged(cohorts, "cohort_month")
     counts = [c for c in cohorts.columns if c != "cohort_month"]
     cohorts[counts] = cohorts[counts].fillna(0).astype("int64")
     cohorts["mql_to_sql"] = _ratio(cohorts.mqls_reaching_sql, cohorts.mqls)
     cohorts["sql_to_opportunity"] = _ratio(cohorts.sqls_with_opportunity, cohorts.sqls)
-    cohorts["judged"] = [
-        "yes" if mature else f"from {on.day} {on:%b %Y}" for mature, on in zip(is_mature, matures_on, strict=True)
-    ]
-    if cohorts.empty:
-        return cohorts, None
-    month_end = (pd.Timestamp(cohorts.cohort_month[0]) + pd.offsets.MonthBegin(1)).date()
-    return cohorts, (matures_on[0] - month_end).days
+    cohorts["judged"] = judged
+    return cohorts, days
 
 
 def _months(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -353,17 +377,20 @@ def _months(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def _opportunities(read: Reader, month: date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Win rate by creation month (won over closed) and open opportunities stalled per stage."""
+    """Win rate by creation month (won over closed), each month judged or not yet (a young month's
+    rate counts only the deals that closed fast), and open opportunities stalled per stage."""
     wins = read(
         f"""
-        select created_month, sum(opportunities) as opportunities, sum(closed) as closed, sum(won) as won,
-               sum(won_amount_usd) as won_amount_usd
+        select created_month, {MATURITY}, sum(opportunities) as opportunities, sum(closed) as closed,
+               sum(won) as won, sum(won_amount_usd) as won_amount_usd
         from marts.mart_win_rates where created_month <= date '{month}'
         group by 1 order by 1 desc limit 6"""
     )
+    judged, _ = _judged(wins, "created_month")
     counts = ["opportunities", "closed", "won"]
     wins[counts] = wins[counts].fillna(0).astype("int64")
     wins["win_rate"] = _ratio(wins.won, wins.closed)
+    wins["judged"] = judged
     wins = _months(wins, "created_month")
     stalled = read(
         """
@@ -582,6 +609,7 @@ def build_packet(
         funnel=_table(funnel, percent=pct, kind="funnel"),
         decisions=_table(decisions, percent=("acceptance_rate",), kind="decisions"),
         month_over_month=_table(_month_over_month(trend), percent=("change",)),
+        still_converting=_still_converting(read, month),
         trend=_table(_months(trend.reset_index(), "month")),
         sla_by_team=_table(
             sla_by_team[["team", "mqls", "breaches", *sla_rates]].rename(columns=sla_labels),
