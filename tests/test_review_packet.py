@@ -68,6 +68,7 @@ def test_packet_numbers_equal_the_marts(packet: tuple[Path, Path]) -> None:
         sla = _cells(page, "table.sla-team")
         cohorts = _cells(page, "#conversion table")
         wins = _cells(page, "#opportunities table:first-of-type")
+        funnel_note = page.locator("#funnel p.note").inner_text()
         trend_note = page.locator("#trend").inner_text()
         headings = page.locator("h2").all_inner_texts()
         screenshot(page, "review-packet")
@@ -115,6 +116,7 @@ def test_packet_numbers_equal_the_marts(packet: tuple[Path, Path]) -> None:
             assert judged == ("yes" if matures_on <= AS_OF else f"from {matures_on.day} {matures_on:%b %Y}"), label
     young = _matures_on(date.fromisoformat(MONTH[0]), "mql_month") > AS_OF
     assert ("May 2026's MQLs are still converting" in trend_note) == young
+    assert ("They are still converting" in funnel_note) == young
     assert {row[0] for row in sla} == set(teams)
     for team, mqls, breaches, *outcomes in sla:
         want = teams[team]
