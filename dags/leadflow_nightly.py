@@ -48,15 +48,14 @@ def leadflow_nightly() -> None:
     def open_night(data_interval_end: datetime | None = None, run_id: str | None = None) -> str:
         return nightly.open_night(data_interval_end, run_id)
 
+    # what the source holds when the task runs, whatever the night's as-of (dbt applies it)
     @task
-    def extract_salesforce(
-        object_name: str, data_interval_end: datetime | None = None, run_id: str | None = None
-    ) -> dict:
-        return nightly.extract_salesforce(object_name, data_interval_end, run_id)
+    def extract_salesforce(object_name: str, run_id: str | None = None) -> dict:
+        return nightly.extract_salesforce(object_name, run_id)
 
     @task
-    def extract_marketo(object_name: str, data_interval_end: datetime | None = None, run_id: str | None = None) -> dict:
-        return nightly.extract_marketo(object_name, data_interval_end, run_id)
+    def extract_marketo(object_name: str, run_id: str | None = None) -> dict:
+        return nightly.extract_marketo(object_name, run_id)
 
     # a re-run of a night whose marts are already published (nothing new since) stops here
     @task.short_circuit(ignore_downstream_trigger_rules=False)

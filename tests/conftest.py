@@ -198,9 +198,9 @@ def extract_all(as_of: datetime, run_id: str) -> None:
 
     nightly.open_night(as_of, run_id)
     for obj in SALESFORCE_OBJECTS:
-        nightly.extract_salesforce(obj.name, as_of, run_id)
+        nightly.extract_salesforce(obj.name, run_id)
     for obj in MARKETO_OBJECTS:
-        nightly.extract_marketo(obj.name, as_of, run_id)
+        nightly.extract_marketo(obj.name, run_id)
 
 
 def dbt(command: list[str], warehouse: Warehouse) -> subprocess.CompletedProcess:

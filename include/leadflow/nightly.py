@@ -106,7 +106,7 @@ def open_night(as_of: datetime, run_id: str) -> str:
     return as_of.isoformat()
 
 
-def extract_salesforce(object_name: str, as_of: datetime, run_id: str) -> dict[str, Any]:
+def extract_salesforce(object_name: str, run_id: str) -> dict[str, Any]:
     from leadflow import connections
     from leadflow.extract import jobs
     from leadflow.extract.salesforce import SalesforceClient
@@ -114,12 +114,12 @@ def extract_salesforce(object_name: str, as_of: datetime, run_id: str) -> dict[s
     obj = source_object("salesforce", object_name)
     client = SalesforceClient(connections.credentials(connections.SALESFORCE_CONN_ID))
     with _writing(f"extract_salesforce_{obj.name}", run_id), paths().warehouse.raw_store() as store:
-        result = jobs.extract_salesforce_object(client, store, obj, as_of, run_id)
+        result = jobs.extract_salesforce_object(client, store, obj, run_id)
     _report_load(obj.name, result, run_id)
     return asdict(result)
 
 
-def extract_marketo(object_name: str, as_of: datetime, run_id: str) -> dict[str, Any]:
+def extract_marketo(object_name: str, run_id: str) -> dict[str, Any]:
     from leadflow import connections
     from leadflow.extract import jobs
     from leadflow.extract.marketo import MarketoClient
@@ -139,10 +139,10 @@ def extract_marketo(object_name: str, as_of: datetime, run_id: str) -> dict[str,
     with _writing(f"extract_marketo_{obj.name}", run_id), paths().warehouse.raw_store() as store:
         match obj.method:
             case Method.LEAD_EXPORT:
-                result = jobs.extract_marketo_leads(client, store, obj, as_of, run_id, history_start)
+                result = jobs.extract_marketo_leads(client, store, obj, run_id, history_start)
             case Method.ACTIVITIES:
                 type_ids = [int(t["id"]) for t in client.activity_types()]
-                result = jobs.extract_marketo_activities(client, store, obj, type_ids, as_of, run_id, history_start)
+                result = jobs.extract_marketo_activities(client, store, obj, type_ids, run_id, history_start)
             case Method.ACTIVITY_TYPES:
                 result = jobs.extract_marketo_reference(store, obj, client.activity_types(), run_id)
             case Method.PROGRAMS:
@@ -269,9 +269,9 @@ def run(as_of: datetime, run_id: str, phase: Callable[[str], AbstractContextMana
         with phase("extract"):
             open_night(as_of, run_id)
             for obj in SALESFORCE_OBJECTS:
-                extract_salesforce(obj.name, as_of, run_id)
+                extract_salesforce(obj.name, run_id)
             for obj in MARKETO_OBJECTS:
-                extract_marketo(obj.name, as_of, run_id)
+                extract_marketo(obj.name, run_id)
         new = anything_new()
         if new:
             with phase("transform"):

@@ -73,6 +73,8 @@ META_DDL = [
     )""",
     "alter table raw_meta.loads add column if not exists partly_quarantined integer",
     "alter table raw_meta.loads add column if not exists skipped varchar",
+    "alter table raw_meta.loads add column if not exists window_from varchar",
+    "alter table raw_meta.loads add column if not exists window_to varchar",
     """create table if not exists raw_meta.night (
         run_id varchar,
         as_of timestamp,
@@ -124,13 +126,17 @@ class Rejected:
 class PageResult:
     """Records received; versions newly stored; records quarantined whole; records stored with
     one or more fields quarantined (nulled or truncated); why the object was skipped, if it was
-    (the org has no such object, or no field of it is readable)."""
+    (the org has no such object, or no field of it is readable); the modification window read
+    (from: the watermark less the overlap, none for a first read; to: the source's time when it
+    read), for the objects read incrementally."""
 
     received: int = 0
     loaded: int = 0
     quarantined: int = 0
     partly_quarantined: int = 0
     skipped: str | None = None
+    window_from: str | None = None
+    window_to: str | None = None
 
     def add(self, other: PageResult) -> None:
         self.received += other.received
@@ -293,7 +299,8 @@ class RawStore(ABC):
 
     def record_load(self, obj: SourceObject, run_id: str, result: PageResult) -> None:
         self._execute(
-            "insert into raw_meta.loads values (?, ?, ?, ?, ?, ?, ?, ?)",
+            """insert into raw_meta.loads (object, run_id, received, loaded, quarantined, loaded_at,
+                   partly_quarantined, skipped, window_from, window_to) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 obj.name,
                 run_id,
@@ -303,6 +310,8 @@ class RawStore(ABC):
                 utcnow(),
                 result.partly_quarantined,
                 result.skipped,
+                result.window_from,
+                result.window_to,
             ],
         )
 

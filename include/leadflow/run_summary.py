@@ -4,10 +4,13 @@ Every night that gets past opening writes one, published or not, so the people w
 read the same account whatever happened:
 
 * a published night: rows per mart, every control with its failing rate and samples, the GX
-  findings, the records quarantined tonight (whole, or fields nulled or truncated) with reasons,
-  and the rows left without a parent because that parent was quarantined;
-* a night that was not published: which integrity checks failed, with up to ten record ids and how
-  many failed because their parent was quarantined, the quarantine, and the night still served;
+  findings, the records quarantined (whole, fields nulled or truncated, or orphaned: staged
+  without their parent) with reasons, per object, and how many records were read after the as-of
+  (rolled back to it as far as history proves);
+* a night that was not published: which integrity checks failed, the quarantine, and the night
+  still served;
+* both: each object's extraction window (from the watermark less its overlap to the source's time
+  when it read);
 * a published night also: the review queue per reason and team;
 * both: the source objects skipped (the org has no such object, or none of its fields is
   readable) and which alert channels took the message and which did not.
@@ -55,14 +58,51 @@ def quarantined(run_id: str, object_name: str | None = None, limit: int = 10) ->
     return _records(frame)
 
 
+def orphans(limit: int | None = 10) -> list[dict[str, Any]]:
+    """Records staged without their parent tonight (``audit_orphaned_records``; empty when the
+    audit models were not built): object, record id and the reason naming the parent."""
+    try:
+        frame = paths().warehouse.read_frame(
+            f"""select object_name as object, record_id, null as field, reason
+                from audit.audit_orphaned_records order by object_name, record_id
+                {f"limit {int(limit)}" if limit else ""}"""
+        )
+    except Exception:  # the night failed before dbt built the audit models
+        return []
+    return _records(frame)
+
+
 def quarantine_counts(run_id: str) -> dict[str, int]:
-    """Records quarantined tonight, whole or in part, per object (only objects that had any)."""
+    """Records quarantined tonight, whole, in part or orphaned, per object (only objects that had any)."""
     frame = paths().warehouse.read_frame(
         f"""select object, sum(quarantined + coalesce(partly_quarantined, 0)) as records
             from raw_meta.loads where run_id = {_text(run_id)}
             group by object having sum(quarantined + coalesce(partly_quarantined, 0)) > 0 order by object"""
     )
-    return {row.object: int(row.records) for row in frame.itertuples()}
+    counts = {row.object: int(row.records) for row in frame.itertuples()}
+    for orphan in orphans(limit=None):
+        counts[orphan["object"]] = counts.get(orphan["object"], 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def extraction_windows(run_id: str) -> dict[str, dict[str, str | None]]:
+    """The modification window each object's extraction read tonight: from (the watermark less
+    the overlap; none for a first read) to the source's time when it read."""
+    frame = paths().warehouse.read_frame(
+        f"""select object, min(window_from) as window_from, max(window_to) as window_to from raw_meta.loads
+            where run_id = {_text(run_id)} and window_to is not null group by object order by object"""
+    )
+    return {row.object: {"from": row.window_from, "to": row.window_to} for row in frame.itertuples()}
+
+
+def read_after_as_of() -> dict[str, int]:
+    """Records staged from a version read after the as-of, per source object (only those with
+    any): their fields without history keep the value as read (docs/lifecycle.md)."""
+    frame = paths().warehouse.read_frame(
+        """select source_object, staged_after_as_of from audit.audit_raw_staging_reconciliation
+           where staged_after_as_of > 0 order by source_object"""
+    )
+    return {row.source_object: int(row.staged_after_as_of) for row in frame.itertuples()}
 
 
 def skipped_objects(run_id: str) -> dict[str, str]:
@@ -86,19 +126,8 @@ def failing_checks() -> list[dict[str, Any]]:
 
 
 def describe_checks(checks: list[dict[str, Any]]) -> str:
-    """Failing integrity checks in words: counts, up to ten record ids, and how many failed because
-    their parent record was quarantined at extraction."""
-    lines = []
-    for check in checks:
-        cause = (
-            f"; {check['failing_with_quarantined_parent']} of them because their parent was quarantined at"
-            " extraction (raw_meta.quarantine says why)"
-            if check["failing_with_quarantined_parent"]
-            else ""
-        )
-        sample = f"; e.g. {check['sample_record_ids']}" if check["sample_record_ids"] else ""
-        lines.append(f"- {check['check_name']}: {check['failing']} failing{cause}{sample}")
-    return "\n".join(lines)
+    """Failing integrity checks in words."""
+    return "\n".join(f"- {check['check_name']}: failing" for check in checks)
 
 
 def _write(summary: dict[str, Any]) -> Path:
@@ -142,10 +171,10 @@ def published(as_of: datetime, run_id: str, quality: dict[str, Any], rows: dict[
             "data_docs": quality.get("data_docs"),
             "gx_failures": [f for f in quality.get("findings", []) if not f["success"]],
             "quarantined": counts,
-            "quarantined_examples": quarantined(run_id),
+            "quarantined_examples": quarantined(run_id) + orphans(),
+            "records_read_after_as_of": read_after_as_of(),
+            "extraction_windows": extraction_windows(run_id),
             "skipped_objects": skipped_objects(run_id),
-            # integrity failures explained by a quarantined parent (they did not block the night)
-            "integrity_warnings": failing_checks(),
             "review_queue": _records(queue),
             # per message (the overview, then one per owner of failing controls): channel -> outcome
             "alerts": {message.owner or "overview": alerts.send(message) for message in messages},
@@ -159,10 +188,11 @@ def not_published(as_of: datetime, run_id: str, error: str | None = None) -> Pat
     where = paths()
     checks = failing_checks()
     try:
-        counts, examples, skipped = quarantine_counts(run_id), quarantined(run_id), skipped_objects(run_id)
+        counts, examples, skipped = quarantine_counts(run_id), quarantined(run_id) + orphans(), skipped_objects(run_id)
+        windows = extraction_windows(run_id)
     except Exception:  # the night failed before its work warehouse held anything
         log.exception("no quarantine to report for night %s", run_id)
-        counts, examples, skipped = {}, [], {}
+        counts, examples, skipped, windows = {}, [], {}, {}
     lines = [f"Night {run_id} (as of {as_of:%Y-%m-%d %H:%M} UTC) was not published; BI still reads the last one."]
     if error:
         lines.append(error.splitlines()[0])
@@ -182,6 +212,7 @@ def not_published(as_of: datetime, run_id: str, error: str | None = None) -> Pat
             "failing_checks": checks,
             "quarantined": counts,
             "quarantined_examples": examples,
+            "extraction_windows": windows,
             "skipped_objects": skipped,
             "alerts": {
                 "overview": alerts.send(

@@ -1,4 +1,5 @@
--- Lead history rows that count: created at or before the as-of time and not deleted.
+-- Lead history rows that count: created at or before the as-of time and not deleted (staging
+-- keeps the rows after the as-of too: the evidence `int_leads` rolls a lead read after it back with).
 -- `change_order` orders a lead's changes of one field (ties broken by id).
 -- A view: each reader keeps one field's changes, and DuckDB filters before it numbers them,
 -- cheaper than a copy of every history row every night.
@@ -15,4 +16,6 @@ select
         order by created_at, lead_history_id
     ) as change_order
 from {{ ref('stg_salesforce__lead_history') }}
-where not is_deleted
+where
+    not is_deleted
+    and created_at <= {{ as_of_timestamp() }}

@@ -13,8 +13,7 @@ close_dates as (
         lag(close_date) over (
             partition by opportunity_id order by created_at, opportunity_history_id
         ) as previous_close_date
-    from {{ ref('stg_salesforce__opportunity_history') }}
-    where not is_deleted
+    from {{ ref('int_opportunity_history') }}
 ),
 
 pushes as (

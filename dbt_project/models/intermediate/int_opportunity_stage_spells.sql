@@ -4,7 +4,7 @@
 -- open at the as-of time. An opportunity without history has one spell: its current stage, from
 -- its creation.
 with opportunities as (
-    select * from {{ ref('stg_salesforce__opportunities') }}
+    select * from {{ ref('int_opportunities') }}
     where not is_deleted
 ),
 
@@ -17,8 +17,7 @@ history as (
         lag(stage_name) over (
             partition by opportunity_id order by created_at, opportunity_history_id
         ) as previous_stage_name
-    from {{ ref('stg_salesforce__opportunity_history') }}
-    where not is_deleted
+    from {{ ref('int_opportunity_history') }}
 ),
 
 starts as (

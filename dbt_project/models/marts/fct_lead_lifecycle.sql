@@ -12,7 +12,7 @@ stages as (
 ),
 
 opportunities as (
-    select * from {{ ref('stg_salesforce__opportunities') }}
+    select * from {{ ref('int_opportunities') }}
     where not is_deleted
 ),
 

@@ -5,7 +5,7 @@
 -- close-date pushes, time in the current stage, stall (seed `opportunity_stall_days`, 30 days
 -- for a stage not listed) and, when lost, the loss reason (seed `loss_reasons`).
 with opportunities as (
-    select * from {{ ref('stg_salesforce__opportunities') }}
+    select * from {{ ref('int_opportunities') }}
     where not is_deleted
 ),
 

@@ -16,7 +16,7 @@ skipped as (
 ),
 
 objects as (
-    {%- for system, table, stamp, staging_model in raw_objects() %}
+    {%- for system, table, stamp, created, staging_model in raw_objects() %}
         select
             '{{ system }}.{{ table }}' as source_object,
             '{{ table }}' as object_key,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
@@ -56,8 +58,31 @@ class _Adapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def session_for(creds: ApiCredentials) -> requests.Session:
+class SourceClock:
+    """The source's own time, as the ``Date`` header of its latest answer says (both vendors send
+    one): where an extraction's window ends. The night's as-of does not bound what is read; the
+    source has only its latest versions, and the warehouse keeps the as-of (docs/lifecycle.md)."""
+
+    def __init__(self) -> None:
+        self.latest: datetime | None = None
+
+    def note(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """A ``requests`` response hook."""
+        try:
+            said = parsedate_to_datetime(response.headers["Date"])
+        except (KeyError, TypeError, ValueError):
+            return
+        self.latest = said.astimezone(UTC) if said.tzinfo else said.replace(tzinfo=UTC)
+
+    def now(self) -> datetime:
+        """The source's time at its latest answer; this machine's where it sent none."""
+        return self.latest or datetime.now(UTC)
+
+
+def session_for(creds: ApiCredentials, clock: SourceClock | None = None) -> requests.Session:
     session = requests.Session()
+    if clock is not None:
+        session.hooks["response"].append(clock.note)
     retry = Retry(
         total=creds.max_attempts,
         connect=creds.max_attempts,

@@ -1,8 +1,13 @@
 """One extraction job per source object: pull what changed since the watermark, land it in raw.
 
-Every job is incremental and idempotent: it asks the source for records stamped at or after the
-object's watermark (``>=``, so a night killed half-way loses nothing at a page boundary), up to the
-run's as-of time, and commits chunk by chunk; versions already stored are not stored again.
+Every job is incremental and idempotent: it asks the source for every record stamped at or after
+the object's watermark less a safety overlap (``>=``, so a night killed half-way loses nothing at a
+page boundary, and a record committed late with an earlier stamp is still read), and commits chunk
+by chunk; versions already stored are not stored again. The night's as-of does not bound the read:
+a source holds only each record's latest version, so a record changed after the as-of is read as
+it is now, and dbt reconstructs its state at the as-of from history (docs/lifecycle.md, "A moving
+source"). The window each read covers, from the watermark to the source's own time when it read
+(its ``Date`` header), is recorded with the load; the watermark then moves to that time, never back.
 
 Small deltas come as REST pages, checked record by record. Large ones (a first night, a backfill,
 a mass update) come as bulk CSV chunks: Salesforce's Bulk API 2.0 when the first REST page says the
@@ -19,18 +24,40 @@ import json
 import logging
 import tempfile
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from leadflow.extract.marketo import ACTIVITY_FIELDS, ActivityPage, MarketoClient
 from leadflow.extract.salesforce import SalesforceClient
 from leadflow.extract.validate import check
-from leadflow.raw import PageResult, RawStore, Rejected
+from leadflow.raw import PageResult, RawStore, Rejected, later_watermark
 from leadflow.sources import SourceObject
 from leadflow.timefmt import parse_instant, salesforce_format
 
 log = logging.getLogger(__name__)
+
+# Read again behind the watermark: a source's stamp is set when a change starts and becomes
+# visible when its transaction commits, so a record can appear later with an earlier stamp.
+WATERMARK_OVERLAP = timedelta(minutes=10)
+
+
+def _window_start(store: RawStore, obj: SourceObject) -> datetime | None:
+    """Where tonight's read starts: the watermark less the overlap (None: everything)."""
+    watermark = store.watermark(obj)
+    return parse_instant(watermark) - WATERMARK_OVERLAP if watermark else None
+
+
+def _close_window(
+    store: RawStore, obj: SourceObject, run_id: str, total: PageResult, start: datetime | None, read_at: datetime
+) -> None:
+    """Record the window the read covered and move the watermark to the source's time when it
+    read (never back: a replayed or out-of-order night leaves a later watermark standing)."""
+    total.window_from = start.isoformat() if start else None
+    total.window_to = read_at.isoformat()
+    current = store.watermark(obj)
+    store.write_page(obj, [], [], run_id, later_watermark(current, salesforce_format(read_at), read_at))
+    store.record_load(obj, run_id, total)
 
 
 def _split(
@@ -109,9 +136,7 @@ def _chunk_files(chunks: Iterable[bytes]) -> Iterator[Path]:
             yield path
 
 
-def extract_salesforce_object(
-    client: SalesforceClient, store: RawStore, obj: SourceObject, as_of: datetime, run_id: str
-) -> PageResult:
+def extract_salesforce_object(client: SalesforceClient, store: RawStore, obj: SourceObject, run_id: str) -> PageResult:
     store.ensure_table(obj)
     types = client.describe(obj.name)
     if not types:  # field history off, no queues...: the object stays empty, the night goes on
@@ -121,13 +146,13 @@ def extract_salesforce_object(
         return total
     _note_drift(store, obj, types, run_id)
     watermark = store.watermark(obj)
-    conditions = [f"{obj.stamp} <= {salesforce_format(as_of)}"]
-    if watermark:
-        conditions.insert(0, f"{obj.stamp} >= {salesforce_format(parse_instant(watermark))}")
-    soql = f"SELECT {', '.join(types)} FROM {obj.name} WHERE {' AND '.join(conditions)} ORDER BY {obj.stamp}, Id"
+    start = _window_start(store, obj)
+    where = f" WHERE {obj.stamp} >= {salesforce_format(start)}" if start else ""
+    soql = f"SELECT {', '.join(types)} FROM {obj.name}{where} ORDER BY {obj.stamp}, Id"
     total = PageResult()
     pages = client.pages(soql, include_deleted=True)
     first = next(pages)
+    read_at = client.clock.now()  # the query's snapshot: later changes are the next night's
     if first.total_size > client.creds.bulk_threshold:
         pages.close()
         log.info("%s: %d rows, read as a Bulk API 2.0 job", obj.name, first.total_size)
@@ -139,23 +164,24 @@ def extract_salesforce_object(
             good, bad = _split(page.records, types, obj, lambda r: r[obj.stamp])
             watermark = _latest((version for _, version, _ in good), watermark)
             total.add(store.write_page(obj, good, bad, run_id, watermark))
-    store.record_load(obj, run_id, total)
+    _close_window(store, obj, run_id, total, start, read_at)
     return total
 
 
 def extract_marketo_leads(
-    client: MarketoClient, store: RawStore, obj: SourceObject, as_of: datetime, run_id: str, history_start: datetime
+    client: MarketoClient, store: RawStore, obj: SourceObject, run_id: str, history_start: datetime
 ) -> PageResult:
     store.ensure_table(obj)
     types = client.lead_fields()
+    read_at = client.clock.now()
     _note_drift(store, obj, types, run_id)
     watermark = store.watermark(obj)
-    start = parse_instant(watermark) if watermark else history_start
+    start = _window_start(store, obj) or history_start
     total = PageResult()
-    for chunk in _chunk_files(client.export_leads(start, as_of, list(types))):
+    for chunk in _chunk_files(client.export_leads(start, read_at, list(types))):
         result, watermark = store.write_csv_chunk(obj, chunk, types, run_id, watermark, nulls=("", "null"))
         total.add(result)
-    store.record_load(obj, run_id, total)
+    _close_window(store, obj, run_id, total, start, read_at)
     return total
 
 
@@ -164,7 +190,6 @@ def extract_marketo_activities(
     store: RawStore,
     obj: SourceObject,
     type_ids: list[int],
-    as_of: datetime,
     run_id: str,
     history_start: datetime,
 ) -> PageResult:
@@ -174,8 +199,10 @@ def extract_marketo_activities(
     exports instead, landed set-based."""
     store.ensure_table(obj)
     watermark = store.watermark(obj)
-    since = parse_instant(watermark) if watermark else history_start
-    pages = client.activity_pages(client.paging_token(since), type_ids)
+    since = _window_start(store, obj) or history_start
+    token = client.paging_token(since)
+    read_at = client.clock.now()
+    pages = client.activity_pages(token, type_ids)
     head: list[ActivityPage] = []
     read = 0
     for page in pages:
@@ -185,13 +212,13 @@ def extract_marketo_activities(
             pages.close()
             log.info("%s: more than %d rows, read as a bulk activity export", obj.name, client.creds.bulk_threshold)
             total = PageResult()
-            for chunk in _chunk_files(client.export_activities(since, as_of, type_ids)):
+            for chunk in _chunk_files(client.export_activities(since, read_at, type_ids)):
                 result, watermark = store.write_csv_chunk(obj, chunk, ACTIVITY_FIELDS, run_id, watermark, ("", "null"))
                 total.add(result)
             break
     else:
         total = _land_activity_pages(store, obj, head, len(type_ids) <= 10, run_id, watermark)
-    store.record_load(obj, run_id, total)
+    _close_window(store, obj, run_id, total, since, read_at)
     return total
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from leadflow.extract.http import (
     ApiCredentials,
+    SourceClock,
     TokenExpired,
     TransientError,
     client_credentials,
@@ -66,7 +67,8 @@ class ActivityPage:
 class MarketoClient:
     def __init__(self, creds: ApiCredentials, export_poll_seconds: float = 1.0) -> None:
         self.creds = creds
-        self.session = session_for(creds)
+        self.clock = SourceClock()
+        self.session = session_for(creds, self.clock)
         self.base = creds.base_url.rstrip("/")
         self._token: str | None = None
         self.export_poll_seconds = export_poll_seconds

@@ -24,6 +24,7 @@ from simple_salesforce.exceptions import (
 
 from leadflow.extract.http import (
     ApiCredentials,
+    SourceClock,
     TokenExpired,
     TransientError,
     client_credentials,
@@ -51,7 +52,8 @@ class SoqlPage:
 class SalesforceClient:
     def __init__(self, creds: ApiCredentials) -> None:
         self.creds = creds
-        self.session = session_for(creds)
+        self.clock = SourceClock()
+        self.session = session_for(creds, self.clock)
         self._sf: Salesforce | None = None
 
     # -- auth ----------------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ INTEGRITY_SUITES: tuple[SuiteSpec, ...] = (
     SuiteSpec(
         "integrity.pipeline",
         "audit.audit_pipeline_integrity",
-        (_check("ExpectColumnValuesToBeBetween", column="blocking", min_value=0, max_value=0),),
+        (_check("ExpectColumnValuesToBeBetween", column="failing", min_value=0, max_value=0),),
         id_column="check_name",
     ),
 )

@@ -9,12 +9,14 @@ endpoints (``/__sandbox/...``) move the clock and set faults; no client uses the
 from __future__ import annotations
 
 from datetime import UTC
+from email.utils import format_datetime
 
 from leadflow.timefmt import marketo_format, parse_instant
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from leadflow_dev.sandbox import marketo, salesforce
 from leadflow_dev.sandbox.faults import FaultPlan
@@ -53,6 +55,24 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "history_start": start})
 
 
+class SourceDate:
+    """Every answer's ``Date`` header says the sandbox's clock, as a vendor's says its own time
+    (the server is started without uvicorn's own ``Date``): a night reads where its window ends
+    from it."""
+
+    def __init__(self, app: ASGIApp, state: SandboxState) -> None:
+        self.app, self.state = app, state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def dated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                date = format_datetime(self.state.clock.astimezone(UTC), usegmt=True).encode()
+                message["headers"] = [*message.get("headers", []), (b"date", date)]
+            await send(message)
+
+        await self.app(scope, receive, dated if scope["type"] == "http" else send)
+
+
 def create_app(state: SandboxState) -> Starlette:
     routes = [
         *salesforce.ROUTES,
@@ -63,5 +83,6 @@ def create_app(state: SandboxState) -> Starlette:
         Route("/__sandbox/health", health),
     ]
     app = Starlette(routes=routes)
+    app.add_middleware(SourceDate, state=state)
     app.state.sandbox = state
     return app

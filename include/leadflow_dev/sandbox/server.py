@@ -85,5 +85,6 @@ def serve(
             ssl_certfile=str(cert),
             ssl_keyfile=str(key),
             log_level="warning",
+            date_header=False,  # the app's Date is the sandbox clock (app.SourceDate)
             timeout_graceful_shutdown=1,  # clients keep connections alive: do not wait for them on SIGTERM
         )

@@ -8,4 +8,4 @@
     {{ json_text('primaryAttributeValue') }} as primary_attribute_value
 {%- endset %}
 
-{{ staged(source('marketo', 'activities'), 'activityDate', columns=columns) }}
+{{ staged(source('marketo', 'activities'), columns=columns) }}

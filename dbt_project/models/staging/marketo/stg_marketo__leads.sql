@@ -9,4 +9,4 @@
     {{ parse_instant(json_text('updatedAt')) }} as updated_at
 {%- endset %}
 
-{{ staged(source('marketo', 'leads'), 'updatedAt', columns=columns) }}
+{{ staged(source('marketo', 'leads'), columns=columns) }}

@@ -7,4 +7,4 @@
     {{ parse_instant(json_text('updatedAt')) }} as updated_at
 {%- endset %}
 
-{{ staged(source('marketo', 'programs'), 'updatedAt', columns=columns) }}
+{{ staged(source('marketo', 'programs'), columns=columns) }}

@@ -9,4 +9,4 @@
     {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
 {%- endset %}
 
-{{ staged(source('salesforce', 'account'), 'SystemModstamp', columns=columns) }}
+{{ staged(source('salesforce', 'account'), columns=columns) }}

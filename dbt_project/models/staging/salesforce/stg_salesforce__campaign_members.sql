@@ -11,4 +11,4 @@
     {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
 {%- endset %}
 
-{{ staged(source('salesforce', 'campaignmember'), 'SystemModstamp', columns=columns) }}
+{{ staged(source('salesforce', 'campaignmember'), columns=columns) }}

@@ -11,4 +11,4 @@
     {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
 {%- endset %}
 
-{{ staged(source('salesforce', 'campaign'), 'SystemModstamp', columns=columns) }}
+{{ staged(source('salesforce', 'campaign'), columns=columns) }}

@@ -8,4 +8,4 @@
     {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
 {%- endset %}
 
-{{ staged(source('salesforce', 'datedconversionrate'), 'SystemModstamp', columns=columns) }}
+{{ staged(source('salesforce', 'datedconversionrate'), columns=columns) }}

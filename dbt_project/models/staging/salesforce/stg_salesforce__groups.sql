@@ -6,4 +6,4 @@
     {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
 {%- endset %}
 
-{{ staged(source('salesforce', 'group'), 'SystemModstamp', columns=columns) }}
+{{ staged(source('salesforce', 'group'), columns=columns) }}

@@ -9,4 +9,4 @@
     {{ parse_instant(json_text('CreatedDate')) }} as created_at
 {%- endset %}
 
-{{ staged(source('salesforce', 'leadhistory'), 'CreatedDate', columns=columns) }}
+{{ staged(source('salesforce', 'leadhistory'), columns=columns) }}

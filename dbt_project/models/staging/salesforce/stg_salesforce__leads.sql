@@ -37,4 +37,4 @@
     {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
 {%- endset %}
 
-{{ staged(source('salesforce', 'lead'), 'SystemModstamp', config, columns=columns) }}
+{{ staged(source('salesforce', 'lead'), config, columns=columns) }}

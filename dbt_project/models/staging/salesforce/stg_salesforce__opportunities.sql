@@ -23,4 +23,4 @@
     {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
 {%- endset %}
 
-{{ staged(source('salesforce', 'opportunity'), 'SystemModstamp', columns=columns) }}
+{{ staged(source('salesforce', 'opportunity'), columns=columns) }}

@@ -10,4 +10,4 @@
     {{ parse_instant(json_text('CreatedDate')) }} as created_at
 {%- endset %}
 
-{{ staged(source('salesforce', 'opportunityhistory'), 'CreatedDate', columns=columns) }}
+{{ staged(source('salesforce', 'opportunityhistory'), columns=columns) }}

@@ -12,4 +12,4 @@
     {{ parse_instant(json_text('SystemModstamp')) }} as system_modstamp
 {%- endset %}
 
-{{ staged(source('salesforce', 'task'), 'SystemModstamp', columns=columns) }}
+{{ staged(source('salesforce', 'task'), columns=columns) }}
