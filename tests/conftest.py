@@ -178,10 +178,15 @@ def reference(fixtures: Path, as_of: str | None = None) -> dict:
     return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
 
 
-def check_marts(warehouse: Path, expected: dict, tmp_path: Path) -> subprocess.CompletedProcess:
+def check_marts(
+    warehouse: Path, expected: dict, tmp_path: Path, run_as_of: str | None = None
+) -> subprocess.CompletedProcess:
+    """check_marts.py with every section's checks; ``run_as_of``: the controls of that run (a
+    replayed earlier night; by default the latest run's)."""
     path = tmp_path / f"expected-{expected['as_of'].replace(':', '')}.json"
     path.write_text(json.dumps(expected))
-    command = [sys.executable, str(CHECK), str(warehouse), str(path), "--funnel"]  # every section's checks
+    command = [sys.executable, str(CHECK), str(warehouse), str(path), "--funnel"]
+    command += [f"--run-as-of={run_as_of}"] if run_as_of else []
     return subprocess.run(command, capture_output=True, text=True)
 
 

@@ -143,7 +143,7 @@ def night_messages(
     if quarantined:
         counts = ", ".join(f"{name} {count}" for name, count in quarantined.items())
         lines.append(
-            f"Records quarantined tonight (whole, or fields nulled or truncated): {counts};"
+            f"Records quarantined tonight (whole, fields nulled or truncated, or without their parent): {counts};"
             " the run summary names them and why."
         )
     if queue is not None and not queue.empty:

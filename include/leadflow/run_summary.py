@@ -92,7 +92,7 @@ def extraction_windows(run_id: str) -> dict[str, dict[str, str | None]]:
         f"""select object, min(window_from) as window_from, max(window_to) as window_to from raw_meta.loads
             where run_id = {_text(run_id)} and window_to is not null group by object order by object"""
     )
-    return {row.object: {"from": row.window_from, "to": row.window_to} for row in frame.itertuples()}
+    return {row["object"]: {"from": row["window_from"], "to": row["window_to"]} for row in _records(frame)}
 
 
 def read_after_as_of() -> dict[str, int]:

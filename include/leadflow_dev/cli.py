@@ -38,15 +38,19 @@ def _serve(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from leadflow_dev.demo import run_demo
 
-    return run_demo(Path(args.fixtures) if args.fixtures else None, Path(args.warehouse), args.as_of)
+    return run_demo(Path(args.fixtures) if args.fixtures else None, Path(args.warehouse), args.as_of, args.sandbox_clock)
 
 
 def _night(args: argparse.Namespace) -> int:
     from leadflow_dev.demo import run_night
 
-    summary = run_night(Path(args.fixtures) if args.fixtures else None, Path(args.warehouse), args.as_of)
+    fixtures = Path(args.fixtures) if args.fixtures else None
+    summary = run_night(fixtures, Path(args.warehouse), args.as_of, args.sandbox_clock)
     print(f"night done; run summary: {summary}")
     return 0
+
+
+CLOCK_HELP = "the sandbox's clock, at or after the as-of (default: the as-of): a late night, a retry or a backfill"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,12 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--fixtures", help="fixture directory (default: generate one)")
     demo.add_argument("--warehouse", default="warehouse/leadflow.duckdb", help="published warehouse file")
     demo.add_argument("--as-of", help="run as-of time (default: the manifest's as_of)")
+    demo.add_argument("--sandbox-clock", help=CLOCK_HELP)
     demo.set_defaults(func=_demo)
 
     night = commands.add_parser("night", help="the same night without Airflow (sandbox + task bodies in order)")
     night.add_argument("--fixtures", help="fixture directory (default: generate one)")
     night.add_argument("--warehouse", default="warehouse/leadflow.duckdb", help="published warehouse file")
     night.add_argument("--as-of", help="run as-of time (default: the manifest's as_of)")
+    night.add_argument("--sandbox-clock", help=CLOCK_HELP)
     night.set_defaults(func=_night)
 
     return parser

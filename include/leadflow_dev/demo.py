@@ -119,10 +119,18 @@ def print_summary(summary_path: Path, log_file: Path, planted: bool = False) -> 
     print(f"Dashboards (Superset, on this warehouse): make superset WAREHOUSE={summary['warehouse']}")
 
 
+class ClockBeforeAsOf(ValueError):
+    """A sandbox clock earlier than the night's as-of: no source is read before its night ends."""
+
+
 @contextmanager
-def sandboxed_night(fixtures: Path | None, warehouse: Path, as_of: str | None) -> Iterator[tuple[dict, str, Path]]:
-    """A sandbox serving ``fixtures`` (a generated demo fixture by default) at ``as_of``; yields the
-    night's environment (connections to the sandbox, warehouse, reports), its as-of and reports dir."""
+def sandboxed_night(
+    fixtures: Path | None, warehouse: Path, as_of: str | None, sandbox_clock: str | None = None
+) -> Iterator[tuple[dict, str, Path]]:
+    """A sandbox serving ``fixtures`` (a generated demo fixture by default) at ``sandbox_clock``
+    (default: the as-of; a later clock rehearses a late night, a retry or a backfill: the source
+    has moved on since the as-of); yields the night's environment (connections to the sandbox,
+    warehouse, reports), its as-of and reports dir."""
     warehouse = warehouse.resolve()
     reports = Path(os.environ.get("LEADFLOW_REPORTS_DIR", warehouse.parent / "reports")).resolve()
     reports.mkdir(parents=True, exist_ok=True)
@@ -132,8 +140,11 @@ def sandboxed_night(fixtures: Path | None, warehouse: Path, as_of: str | None) -
             print(f"Generating a demo fixture ({DEMO_LEADS} leads, seed {DEMO_SEED}) in {fixtures}")
             generate(fixtures, DEMO_LEADS, DEMO_SEED, DEMO_AS_OF)
     as_of = as_of or json.loads((fixtures / "manifest.json").read_text())["as_of"]
+    sandbox_clock = sandbox_clock or as_of
+    if parse_instant(sandbox_clock) < parse_instant(as_of):
+        raise ClockBeforeAsOf(f"SANDBOX_CLOCK {sandbox_clock} is before AS_OF {as_of}: a night reads its source after it")
     with running_sandbox(
-        fixtures, PROJECT_ROOT / ".airflow" / "sandbox-tls", as_of=as_of, log_file=reports / "sandbox.log"
+        fixtures, PROJECT_ROOT / ".airflow" / "sandbox-tls", as_of=sandbox_clock, log_file=reports / "sandbox.log"
     ) as sandbox:
         env = nightly_env(sandbox.airflow_connection(), warehouse)
         env["LEADFLOW_REPORTS_DIR"] = str(reports)
@@ -162,18 +173,18 @@ class DemoRunning(RuntimeError):
     """Another ``make demo`` holds this checkout."""
 
 
-def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
+def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None, sandbox_clock: str | None = None) -> int:
     try:
         with only_demo_on_this_checkout():
-            return _run_demo(fixtures, warehouse, as_of)
-    except DemoRunning as busy:
-        print(f"{busy}; wait for it to finish, or stop it", file=sys.stderr)
+            return _run_demo(fixtures, warehouse, as_of, sandbox_clock)
+    except (DemoRunning, ClockBeforeAsOf) as refused:
+        print(f"{refused}" + ("; wait for it to finish, or stop it" if isinstance(refused, DemoRunning) else ""), file=sys.stderr)
         return 1
 
 
-def _run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
+def _run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None, sandbox_clock: str | None) -> int:
     with (
-        sandboxed_night(fixtures, warehouse, as_of) as (env, as_of, reports),
+        sandboxed_night(fixtures, warehouse, as_of, sandbox_clock) as (env, as_of, reports),
         environment(env),
         ThreadPoolExecutor(max_workers=2) as beside,
     ):
@@ -187,7 +198,7 @@ def _run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
             built["dbt_docs"] = beside.submit(dbt_docs.build, paths())
 
         log_file = reports / "airflow-dags-test.log"
-        print(f"Sandbox clock {as_of}; running leadflow_nightly (log: {log_file})")
+        print(f"Sandbox clock {sandbox_clock or as_of}, night as of {as_of}; running leadflow_nightly (log: {log_file})")
         code = run_nightly(env, as_of, log_file, when_succeeded=build_reports)
         if code != 0:
             print(f"leadflow_nightly failed (exit {code}); the end of its log:", file=sys.stderr)
@@ -203,11 +214,17 @@ def _run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None) -> int:
     return 0
 
 
-def run_night(fixtures: Path | None, warehouse: Path, as_of: str | None, run_id: str = "make-night") -> Path:
+def run_night(
+    fixtures: Path | None,
+    warehouse: Path,
+    as_of: str | None,
+    sandbox_clock: str | None = None,
+    run_id: str = "make-night",
+) -> Path:
     """One night without Airflow against a sandbox; the run summary's path."""
     from leadflow import nightly
 
-    with sandboxed_night(fixtures, warehouse, as_of) as (env, as_of, _), environment(env):
+    with sandboxed_night(fixtures, warehouse, as_of, sandbox_clock) as (env, as_of, _), environment(env):
         return nightly.run(parse_instant(as_of), run_id)
 
 
