@@ -38,7 +38,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from leadflow_dev.demo import run_demo
 
-    return run_demo(Path(args.fixtures) if args.fixtures else None, Path(args.warehouse), args.as_of, args.sandbox_clock)
+    fixtures = Path(args.fixtures) if args.fixtures else None
+    return run_demo(fixtures, Path(args.warehouse), args.as_of, args.sandbox_clock)
 
 
 def _night(args: argparse.Namespace) -> int:

@@ -142,7 +142,7 @@ def sandboxed_night(
     as_of = as_of or json.loads((fixtures / "manifest.json").read_text())["as_of"]
     sandbox_clock = sandbox_clock or as_of
     if parse_instant(sandbox_clock) < parse_instant(as_of):
-        raise ClockBeforeAsOf(f"SANDBOX_CLOCK {sandbox_clock} is before AS_OF {as_of}: a night reads its source after it")
+        raise ClockBeforeAsOf(f"SANDBOX_CLOCK {sandbox_clock} is before AS_OF {as_of}: a night reads after its as-of")
     with running_sandbox(
         fixtures, PROJECT_ROOT / ".airflow" / "sandbox-tls", as_of=sandbox_clock, log_file=reports / "sandbox.log"
     ) as sandbox:
@@ -177,8 +177,11 @@ def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None, sandbox_
     try:
         with only_demo_on_this_checkout():
             return _run_demo(fixtures, warehouse, as_of, sandbox_clock)
-    except (DemoRunning, ClockBeforeAsOf) as refused:
-        print(f"{refused}" + ("; wait for it to finish, or stop it" if isinstance(refused, DemoRunning) else ""), file=sys.stderr)
+    except DemoRunning as busy:
+        print(f"{busy}; wait for it to finish, or stop it", file=sys.stderr)
+        return 1
+    except ClockBeforeAsOf as refused:
+        print(refused, file=sys.stderr)
         return 1
 
 
@@ -198,7 +201,8 @@ def _run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None, sandbox
             built["dbt_docs"] = beside.submit(dbt_docs.build, paths())
 
         log_file = reports / "airflow-dags-test.log"
-        print(f"Sandbox clock {sandbox_clock or as_of}, night as of {as_of}; running leadflow_nightly (log: {log_file})")
+        clock = sandbox_clock or as_of
+        print(f"Sandbox clock {clock}, night as of {as_of}; running leadflow_nightly (log: {log_file})")
         code = run_nightly(env, as_of, log_file, when_succeeded=build_reports)
         if code != 0:
             print(f"leadflow_nightly failed (exit {code}); the end of its log:", file=sys.stderr)
