@@ -1,7 +1,8 @@
-"""Leadflow nightly: Salesforce + Marketo -> raw -> dbt -> Great Expectations -> published marts.
+"""Leadflow nightly: the source systems -> raw -> dbt -> Great Expectations -> published marts.
 
 Open the night (its as-of time, the data-interval end, is written where dbt reads it), extract
-each source object (one task each, retryable on its own), stop there if nothing is new since the
+each object of each source system in the catalogue (one task each, retryable on its own; a
+system without a connection is skipped), stop there if nothing is new since the
 night already published for the same as-of (a re-run), build the dbt project with one
 ``dbt build`` (Cosmos watcher mode: one producer task runs dbt, and a
 task per model shows that model's outcome), audit the result with Great Expectations, and only
@@ -23,7 +24,7 @@ from leadflow import nightly
 from leadflow.alerts import failure_notifiers
 from leadflow.assets import PUBLISHED_MARTS
 from leadflow.settings import DBT_PROFILE, dbt_executable, paths
-from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS
+from leadflow.sources import ALL_OBJECTS
 
 WAREHOUSE_POOL = "leadflow_warehouse"
 WHERE = paths()
@@ -50,12 +51,8 @@ def leadflow_nightly() -> None:
 
     # what the source holds when the task runs, whatever the night's as-of (dbt applies it)
     @task
-    def extract_salesforce(object_name: str, run_id: str | None = None) -> dict:
-        return nightly.extract_salesforce(object_name, run_id)
-
-    @task
-    def extract_marketo(object_name: str, run_id: str | None = None) -> dict:
-        return nightly.extract_marketo(object_name, run_id)
+    def extract(system: str, object_name: str, run_id: str | None = None) -> dict:
+        return nightly.extract(system, object_name, run_id)
 
     # a re-run of a night whose marts are already published (nothing new since) stops here
     @task.short_circuit(ignore_downstream_trigger_rules=False)
@@ -82,10 +79,8 @@ def leadflow_nightly() -> None:
     ) -> str:
         return nightly.close_night(data_interval_end, run_id, new, quality, rows)
 
-    extracted = [
-        extract_salesforce.override(task_id=f"extract_salesforce_{obj.name.lower()}")(obj.name)
-        for obj in SALESFORCE_OBJECTS
-    ] + [extract_marketo.override(task_id=f"extract_marketo_{obj.name}")(obj.name) for obj in MARKETO_OBJECTS]
+    # one task per object of every source system in the catalogue
+    extracted = [extract.override(task_id=obj.task_id)(obj.system, obj.name) for obj in ALL_OBJECTS]
 
     transform = DbtTaskGroup(
         group_id="transform",

@@ -29,7 +29,7 @@ os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
-from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS
+from leadflow.sources import ALL_OBJECTS
 from leadflow.timefmt import parse_instant
 from leadflow_dev.generator import generate
 from leadflow_dev.sandbox.process import RunningSandbox, running_sandbox
@@ -202,10 +202,8 @@ def extract_all(as_of: datetime, run_id: str) -> None:
     from leadflow import nightly
 
     nightly.open_night(as_of, run_id)
-    for obj in SALESFORCE_OBJECTS:
-        nightly.extract_salesforce(obj.name, run_id)
-    for obj in MARKETO_OBJECTS:
-        nightly.extract_marketo(obj.name, run_id)
+    for obj in ALL_OBJECTS:
+        nightly.extract(obj.system, obj.name, run_id)
 
 
 def dbt(command: list[str], warehouse: Warehouse) -> subprocess.CompletedProcess:

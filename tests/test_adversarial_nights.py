@@ -14,8 +14,7 @@ import duckdb
 import pytest
 from conftest import check_marts, reference, run_night, use_sandbox
 from leadflow.extract.marketo import ACTIVITY_FIELDS
-from leadflow.extract.validate import MAX_TEXT, check
-from leadflow.raw import checked_chunk
+from leadflow.extract.validate import MAX_TEXT, check, checked_chunk
 from leadflow.settings import paths
 from leadflow.sources import source_object
 from leadflow_dev.org_shapes import read_jsonl, write_jsonl

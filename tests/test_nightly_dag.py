@@ -16,7 +16,7 @@ import pytest
 from conftest import check_marts, reference
 from leadflow import nightly
 from leadflow.settings import PROJECT_ROOT
-from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS
+from leadflow.sources import ALL_OBJECTS
 from leadflow_dev.demo import nightly_env, run_nightly
 from leadflow_dev.sandbox.process import running_sandbox
 
@@ -38,9 +38,8 @@ def test_schedule_and_concurrency(dag) -> None:
 
 def test_one_extract_task_per_object_then_one_dbt_build_audit_publish(dag) -> None:
     ids = set(dag.task_ids)
-    extracts = {f"extract_salesforce_{o.name.lower()}" for o in SALESFORCE_OBJECTS} | {
-        f"extract_marketo_{o.name}" for o in MARKETO_OBJECTS
-    }
+    extracts = {o.task_id for o in ALL_OBJECTS}
+    assert "extract_salesforce_lead" in extracts and "extract_marketo_leads" in extracts
     assert extracts <= ids
     assert all("open_night" in dag.get_task(t).upstream_task_ids for t in extracts)
     producer = dag.get_task("transform.dbt_producer_watcher")

@@ -204,7 +204,8 @@ def test_orphans_are_quarantined_findings_that_do_not_block_the_night(night_copy
 
     with duckdb.connect(str(work)) as con:
         con.execute(
-            "insert into raw_meta.quarantine values ('Lead', ?, 'missing SystemModstamp', '{}', 'x', now(), null)",
+            """insert into raw_meta.quarantine (system, object, record_id, reason, payload, run_id, quarantined_at)
+               values ('salesforce', 'Lead', ?, 'missing SystemModstamp', '{}', 'x', now())""",
             [lead_id],
         )
     _rebuild_models("audit_orphaned_records")

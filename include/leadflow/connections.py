@@ -19,10 +19,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from leadflow.extract.http import ApiCredentials
+from leadflow.sources import source_system
 from leadflow.timefmt import parse_instant
 
-SALESFORCE_CONN_ID = "salesforce_default"
-MARKETO_CONN_ID = "marketo_default"
 DEFAULT_HISTORY_START = "2015-01-01T00:00:00Z"
 
 
@@ -66,9 +65,11 @@ def credentials(conn_id: str) -> ApiCredentials:
     )
 
 
-def instance_url(conn_id: str = SALESFORCE_CONN_ID) -> str | None:
+def instance_url(conn_id: str | None = None) -> str | None:
     """Where the org's records open in a browser: the connection's extra ``instance_url``, else its
-    host; None without the connection (the packet then shows ids without links)."""
+    host (by default the Salesforce connection's); None without the connection (the packet then
+    shows ids without links)."""
+    conn_id = conn_id or source_system("salesforce").connection_id
     if not configured(conn_id):
         return None
     conn = _connection(conn_id)

@@ -75,8 +75,9 @@ def main(seeds: Path) -> int:
     """Check the Salesforce connection's org against the seeds; 1 when something must be fixed."""
     from leadflow import connections
     from leadflow.extract.salesforce import SalesforceClient
+    from leadflow.sources import source_system
 
-    client = SalesforceClient(connections.credentials(connections.SALESFORCE_CONN_ID))
+    client = SalesforceClient(connections.credentials(source_system("salesforce").connection_id))
     findings = diagnose(client.describe_fields("Lead"), seeds)
     problems = [f for f in findings if f.problem]
     for finding in sorted(findings, key=lambda f: not f.problem):

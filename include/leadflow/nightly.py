@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leadflow.settings import dbt_started_here, paths
-from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS, Method, source_object
+from leadflow.sources import ALL_OBJECTS, source_object, source_system
 
 if TYPE_CHECKING:
     from leadflow.raw import PageResult
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 # checks that the list holds every import of a task body here.
 TASK_BODY_IMPORTS = (
     "leadflow.connections",
-    "leadflow.extract.jobs",
     "leadflow.extract.marketo",
     "leadflow.extract.salesforce",
     "leadflow.quality.validate",
@@ -106,49 +105,22 @@ def open_night(as_of: datetime, run_id: str) -> str:
     return as_of.isoformat()
 
 
-def extract_salesforce(object_name: str, run_id: str) -> dict[str, Any]:
+def extract(system_name: str, object_name: str, run_id: str) -> dict[str, Any]:
+    """One object of one source system: its changes since its watermark landed in raw by the
+    system's extractor; skipped (its staging stays empty) when the system has no connection."""
     from leadflow import connections
-    from leadflow.extract import jobs
-    from leadflow.extract.salesforce import SalesforceClient
-
-    obj = source_object("salesforce", object_name)
-    client = SalesforceClient(connections.credentials(connections.SALESFORCE_CONN_ID))
-    with _writing(f"extract_salesforce_{obj.name}", run_id), paths().warehouse.raw_store() as store:
-        result = jobs.extract_salesforce_object(client, store, obj, run_id)
-    _report_load(obj.name, result, run_id)
-    return asdict(result)
-
-
-def extract_marketo(object_name: str, run_id: str) -> dict[str, Any]:
-    from leadflow import connections
-    from leadflow.extract import jobs
-    from leadflow.extract.marketo import MarketoClient
     from leadflow.raw import PageResult
 
-    obj = source_object("marketo", object_name)
-    conn_id = connections.MARKETO_CONN_ID
-    if not connections.configured(conn_id):  # an org without Marketo: its objects stay empty
-        result = PageResult(skipped=f"no Marketo connection ({conn_id}) is configured")
-        with _writing(f"extract_marketo_{obj.name}", run_id), paths().warehouse.raw_store() as store:
+    system = source_system(system_name)
+    obj = source_object(system.name, object_name)
+    with _writing(obj.task_id, run_id), paths().warehouse.raw_store() as store:
+        if connections.configured(system.connection_id):
+            result = system.extract()(system.connection_id, store, obj, run_id)
+        else:
+            result = PageResult(skipped=f"no {system.title} connection ({system.connection_id}) is configured")
             store.ensure_table(obj)
             store.record_load(obj, run_id, result)
-        log.warning("%s: skipped, %s", obj.name, result.skipped)
-        return asdict(result)
-    client = MarketoClient(connections.credentials(conn_id))
-    history_start = connections.history_start(conn_id)
-    with _writing(f"extract_marketo_{obj.name}", run_id), paths().warehouse.raw_store() as store:
-        match obj.method:
-            case Method.LEAD_EXPORT:
-                result = jobs.extract_marketo_leads(client, store, obj, run_id, history_start)
-            case Method.ACTIVITIES:
-                type_ids = [int(t["id"]) for t in client.activity_types()]
-                result = jobs.extract_marketo_activities(client, store, obj, type_ids, run_id, history_start)
-            case Method.ACTIVITY_TYPES:
-                result = jobs.extract_marketo_reference(store, obj, client.activity_types(), run_id)
-            case Method.PROGRAMS:
-                result = jobs.extract_marketo_reference(store, obj, client.programs(), run_id)
-            case _:
-                raise ValueError(f"marketo object {object_name!r}: no extraction for method {obj.method}")
+            log.warning("%s: skipped, %s", obj.name, result.skipped)
     _report_load(obj.name, result, run_id)
     return asdict(result)
 
@@ -268,10 +240,8 @@ def run(as_of: datetime, run_id: str, phase: Callable[[str], AbstractContextMana
     try:
         with phase("extract"):
             open_night(as_of, run_id)
-            for obj in SALESFORCE_OBJECTS:
-                extract_salesforce(obj.name, run_id)
-            for obj in MARKETO_OBJECTS:
-                extract_marketo(obj.name, run_id)
+            for obj in ALL_OBJECTS:
+                extract(obj.system, obj.name, run_id)
         new = anything_new()
         if new:
             with phase("transform"):

@@ -11,7 +11,9 @@ the record as the API returned it (``payload``, JSON) plus the columns the loade
 the dbt staging models apply the run's as-of time themselves).
 
 ``raw_meta.watermarks`` keeps each object's high-water mark, written in the same transaction
-as the page it covers, so a watermark never runs ahead of committed data.
+as the page it covers, so a watermark never runs ahead of committed data. Every raw_meta table
+that names an object names its system too (``system``, ``object``): two systems' objects may share
+a name.
 ``raw_meta.night`` holds the one night being built (run id, as-of): dbt reads the as-of from it.
 ``raw_meta.published`` says which night the published marts are (as-of, project fingerprint), so
 a night that would rebuild them unchanged can be skipped.
@@ -26,31 +28,34 @@ The same layer is written to DuckDB or PostgreSQL: each implementation of the wa
 
 from __future__ import annotations
 
-import csv
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from leadflow.extract.validate import checked_chunk_sql, sql_literal
-from leadflow.settings import duckdb_config
-from leadflow.sources import SourceObject
+from leadflow.duckdb_settings import duckdb_config
+from leadflow.sources import ALL_OBJECTS, SourceObject
 from leadflow.timefmt import parse_instant
+
+WATERMARKS_DDL = """create table if not exists raw_meta.watermarks (
+        system varchar,
+        object varchar,
+        watermark varchar,
+        run_id varchar,
+        updated_at timestamp,
+        primary key (system, object)
+    )"""
+# raw_meta's tables that name an object, and so its system (added to older warehouses' tables)
+SYSTEM_KEYED = ("watermarks", "quarantine", "loads", "schema_changes")
 
 META_DDL = [
     "create schema if not exists raw_meta",
-    """create table if not exists raw_meta.watermarks (
-        object varchar primary key,
-        watermark varchar,
-        run_id varchar,
-        updated_at timestamp
-    )""",
+    WATERMARKS_DDL,
     """create table if not exists raw_meta.quarantine (
         object varchar,
         record_id varchar,
@@ -95,9 +100,13 @@ META_DDL = [
     )""",
 ]
 
-QUARANTINE_COLUMNS = "object, record_id, reason, payload, run_id, quarantined_at, field"
+QUARANTINE_COLUMNS = "system, object, record_id, reason, payload, run_id, quarantined_at, field"
 
 Version = tuple[str, str, dict[str, Any]]  # record_id, record_version, record
+# A bulk chunk's checks, as the extractor writes them: given a DuckDB connection, it reads its
+# chunk into that connection and returns the SQL of the checked rows (record_id, record_version,
+# stamp_at, reason, payload, problems: :func:`leadflow.extract.validate.checked_chunk`).
+ChunkCheck = Callable[[duckdb.DuckDBPyConnection], str]
 
 
 def schema_for(obj: SourceObject) -> str:
@@ -155,6 +164,32 @@ class RawStore(ABC):
         with self._ddl():
             for statement in META_DDL:
                 self._execute(statement)
+            self._key_by_system()
+
+    def _key_by_system(self) -> None:
+        """A warehouse from before raw_meta named each object's system (objects of two systems may
+        share a name): its rows get their system from the catalogue, and its watermarks a key of
+        system and object."""
+        system_of = "case object " + " ".join(f"when '{o.name}' then '{o.system}'" for o in ALL_OBJECTS) + " end"
+        for table in SYSTEM_KEYED:
+            has_system = self._execute(
+                """select count(*) from information_schema.columns
+                   where table_schema = 'raw_meta' and table_name = ? and column_name = 'system'""",
+                [table],
+            )[0][0]
+            if has_system:
+                continue
+            if table == "watermarks":  # its key changes: a new table
+                self._execute("alter table raw_meta.watermarks rename to watermarks_by_object")
+                self._execute(WATERMARKS_DDL)
+                self._execute(
+                    f"""insert into raw_meta.watermarks (system, object, watermark, run_id, updated_at)
+                        select {system_of}, object, watermark, run_id, updated_at from raw_meta.watermarks_by_object"""
+                )
+                self._execute("drop table raw_meta.watermarks_by_object")
+            else:
+                self._execute(f"alter table raw_meta.{table} add column system varchar")
+                self._execute(f"update raw_meta.{table} set system = {system_of}")
 
     @abstractmethod
     def _execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple]:
@@ -231,7 +266,9 @@ class RawStore(ABC):
         return rows[0][0] == 1
 
     def watermark(self, obj: SourceObject) -> str | None:
-        rows = self._execute("select watermark from raw_meta.watermarks where object = ?", [obj.name])
+        rows = self._execute(
+            "select watermark from raw_meta.watermarks where system = ? and object = ?", [obj.system, obj.name]
+        )
         return rows[0][0] if rows else None
 
     def write_page(
@@ -255,8 +292,8 @@ class RawStore(ABC):
                 result.loaded = self._insert_new_versions(obj, versions, run_id, now)
             for item in bad:
                 self._execute(
-                    f"insert into raw_meta.quarantine ({QUARANTINE_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?)",
-                    [obj.name, item.record_id, item.reason, item.payload, run_id, now, item.field],
+                    f"insert into raw_meta.quarantine ({QUARANTINE_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [obj.system, obj.name, item.record_id, item.reason, item.payload, run_id, now, item.field],
                 )
             if watermark is not None:
                 self._set_watermark(obj, watermark, run_id, now)
@@ -264,28 +301,22 @@ class RawStore(ABC):
 
     def _set_watermark(self, obj: SourceObject, watermark: str, run_id: str, now: datetime) -> None:
         self._execute(
-            """insert into raw_meta.watermarks values (?, ?, ?, ?)
-               on conflict (object) do update set watermark = excluded.watermark,
+            """insert into raw_meta.watermarks (system, object, watermark, run_id, updated_at) values (?, ?, ?, ?, ?)
+               on conflict (system, object) do update set watermark = excluded.watermark,
                    run_id = excluded.run_id, updated_at = excluded.updated_at""",
-            [obj.name, watermark, run_id, now],
+            [obj.system, obj.name, watermark, run_id, now],
         )
 
-    def write_csv_chunk(
-        self,
-        obj: SourceObject,
-        chunk: Path,
-        types: dict[str, str],
-        run_id: str,
-        watermark: str | None,
-        nulls: tuple[str, ...] = ("",),
+    def write_checked_chunk(
+        self, obj: SourceObject, checking: ChunkCheck, run_id: str, watermark: str | None
     ) -> tuple[PageResult, str | None]:
-        """Land one CSV chunk of a bulk extract set-based: DuckDB types and checks every record
-        (:func:`~leadflow.extract.validate.checked_chunk_sql`), then the loadable versions, the
-        quarantine and the watermark are written in one transaction. Returns the result and the
-        watermark after the chunk. Here the checks run in a DuckDB of their own and the rows are
-        handed to :meth:`write_page`; a store on DuckDB does it all inside the warehouse."""
+        """Land one CSV chunk of a bulk extract set-based: its checks (``checking``) type and check
+        every record in DuckDB, then the loadable versions, the quarantine and the watermark are
+        written in one transaction. Returns the result and the watermark after the chunk. Here
+        the checks run in a DuckDB of their own and the rows are handed to :meth:`write_page`; a
+        store on DuckDB does it all inside the warehouse."""
         with duckdb.connect(config=duckdb_config()) as con:
-            rows = con.execute(checked_chunk(con, obj, chunk, types, nulls)).fetchall()
+            rows = con.execute(checking(con)).fetchall()
         good = [(rid, version, json.loads(payload)) for rid, version, _, reason, payload, _ in rows if not reason]
         bad = [Rejected(rid, reason, payload) for rid, _, _, reason, payload, _ in rows if reason]
         bad += [
@@ -299,9 +330,10 @@ class RawStore(ABC):
 
     def record_load(self, obj: SourceObject, run_id: str, result: PageResult) -> None:
         self._execute(
-            """insert into raw_meta.loads (object, run_id, received, loaded, quarantined, loaded_at,
-                   partly_quarantined, skipped, window_from, window_to) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            """insert into raw_meta.loads (system, object, run_id, received, loaded, quarantined, loaded_at,
+                   partly_quarantined, skipped, window_from, window_to) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
+                obj.system,
                 obj.name,
                 run_id,
                 result.received,
@@ -317,7 +349,9 @@ class RawStore(ABC):
 
     def record_schema_change(self, obj: SourceObject, field: str, change: str, run_id: str) -> None:
         self._execute(
-            "insert into raw_meta.schema_changes values (?, ?, ?, ?, ?)", [obj.name, field, change, run_id, utcnow()]
+            """insert into raw_meta.schema_changes (system, object, field, change, run_id, seen_at)
+               values (?, ?, ?, ?, ?, ?)""",
+            [obj.system, obj.name, field, change, run_id, utcnow()],
         )
 
     def known_fields(self, obj: SourceObject) -> set[str]:
@@ -327,25 +361,6 @@ class RawStore(ABC):
             return set()
         payload = rows[0][0]
         return set(payload if isinstance(payload, dict) else json.loads(payload))
-
-
-def checked_chunk(
-    con: duckdb.DuckDBPyConnection, obj: SourceObject, chunk: Path, types: dict[str, str], nulls: tuple[str, ...]
-) -> str:
-    """Read a CSV chunk (all text) into a temp table of ``con``; the SQL that checks and types it.
-    ``nulls`` are the texts that mean null (Bulk API 2.0: an empty field; Marketo's exports: also
-    ``null``): they are read as null."""
-    with chunk.open("rb") as handle:  # the header row: the rest of the file is DuckDB's to read
-        fields = next(csv.reader([handle.readline().decode("utf-8")]), [])
-    columns = "{" + ", ".join(f"{sql_literal(name)}: 'varchar'" for name in fields) + "}"
-    null_texts = "[" + ", ".join(map(sql_literal, nulls)) + "]"
-    con.execute(
-        f"""create or replace temp table chunk_text as
-            select * from read_csv('{chunk}', header = true, auto_detect = false, columns = {columns},
-                                   quote = '"', escape = '"', delim = ',', max_line_size = 16777216,
-                                   nullstr = {null_texts})"""
-    )
-    return checked_chunk_sql("chunk_text", fields, types, obj.key, obj.stamp or None)
 
 
 def later_watermark(watermark: str | None, candidate: str | None, candidate_at: datetime | None) -> str | None:

@@ -11,7 +11,8 @@
 ``LEADFLOW_PG_PUBLISHED_DATABASE``  the published database BI tools read
 ``LEADFLOW_PG_READER_ROLE``  optional role granted read access to each newly published marts schema
 ``LEADFLOW_DUCKDB_MEMORY_LIMIT``  how much memory each DuckDB process of the night may hold
-                             before it spills to disk (default ``2GB``; dbt's profile reads it too)
+                             before it spills to disk (default ``2GB``; dbt's profile reads it
+                             too; :mod:`leadflow.duckdb_settings`)
 ``LEADFLOW_LOCK_WAIT_SECONDS``  how long a writing step waits for another writer of the work
                              warehouse before failing with the holder's name (default 600)
 ``LEADFLOW_REPORTS_DIR``     run summaries, GX data docs and the review packet
@@ -21,7 +22,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -98,26 +98,6 @@ class Paths:
         """The semantic layer as dbt parsed it, beside :attr:`dbt_manifest` (the dashboards'
         datasets are made from it)."""
         return self.dbt_manifest.with_name("semantic_manifest.json")
-
-
-def duckdb_config() -> dict[str, str]:
-    """Settings of every DuckDB connection the night opens (its warehouse files, chunk checks)."""
-    return {"memory_limit": os.environ.get("LEADFLOW_DUCKDB_MEMORY_LIMIT", "2GB")}
-
-
-# The oldest DuckDB storage format: every DuckDB 1.x client reads it (BI drivers bundle 1.x
-# releases: Evidence's node-api 1.4, Metabase's driver, many duckdb-engine installs); DuckDB 2.0's
-# own format is unreadable to them.
-PUBLISH_STORAGE_VERSION = "v1.0.0"
-
-
-def publish_storage_version() -> str:
-    """The storage format of the published DuckDB file (``LEADFLOW_PUBLISH_STORAGE_VERSION``, e.g.
-    ``v1.4.0`` for clients of 1.4 and later, which reads faster and is smaller)."""
-    version = os.environ.get("LEADFLOW_PUBLISH_STORAGE_VERSION", PUBLISH_STORAGE_VERSION)
-    if not re.fullmatch(r"v\d+\.\d+\.\d+", version):
-        raise ValueError(f"LEADFLOW_PUBLISH_STORAGE_VERSION={version!r}: expected a DuckDB version such as v1.0.0")
-    return version
 
 
 def _installed_dbt() -> str:

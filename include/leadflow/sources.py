@@ -1,15 +1,21 @@
-"""The source catalogue: every Salesforce and Marketo object Leadflow extracts, how it is read
-and how its versions are told apart.
+"""The source catalogue: every source system Leadflow reads (its connection, its objects, the
+module that extracts them), how each object is read and how its versions are told apart.
 
-The DAG has one extract task per object here; the raw layer one table per object; a new object
-is a row here plus its staging model and source entry. ``file`` is where the object lives in a
-fixture directory of the source contract (what the dev tools generate and serve).
+The DAG has one extract task per object here, all of one shape; the raw layer one table per
+object (schema ``raw_<system>``); a new object is a row here plus its staging model and source
+entry, a new system an entry in :data:`SYSTEMS` (the README's recipe). ``file`` is where the
+object lives in a fixture directory of the source contract (what the dev tools generate and serve).
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from leadflow.raw import PageResult, RawStore
 
 
 class Method(StrEnum):
@@ -31,6 +37,11 @@ class SourceObject:
     stamp: str  # field that orders versions (or dates append-only rows)
     method: Method
     append_only: bool = False
+
+    @property
+    def task_id(self) -> str:
+        """The object's extract task in the DAG."""
+        return f"extract_{self.system}_{self.name.lower()}"
 
 
 class UnknownSourceObject(KeyError):
@@ -62,12 +73,49 @@ MARKETO_OBJECTS: tuple[SourceObject, ...] = (
     SourceObject("marketo", "programs", "marketo/programs.jsonl", "id", "updatedAt", Method.PROGRAMS),
 )
 
-ALL_OBJECTS: tuple[SourceObject, ...] = SALESFORCE_OBJECTS + MARKETO_OBJECTS
+
+class Extract(Protocol):
+    """A system's extractor: lands one object's changes since its watermark in raw, reading the
+    API through the Airflow connection ``conn_id``."""
+
+    def __call__(self, conn_id: str, store: RawStore, obj: SourceObject, run_id: str) -> PageResult: ...
+
+
+@dataclass(frozen=True)
+class SourceSystem:
+    name: str  # raw schema raw_<name>, staging folder models/staging/<name>
+    title: str  # as people name it
+    connection_id: str  # the Airflow connection; without it, the system's objects are skipped
+    objects: tuple[SourceObject, ...]
+    extractor: str  # the module whose ``extract`` (:class:`Extract`) reads the objects
+
+    def extract(self) -> Extract:
+        """The extractor, imported when a task runs (parsing the DAG imports no API client)."""
+        return importlib.import_module(self.extractor).extract
+
+
+SYSTEMS: tuple[SourceSystem, ...] = (
+    SourceSystem("salesforce", "Salesforce", "salesforce_default", SALESFORCE_OBJECTS, "leadflow.extract.salesforce"),
+    SourceSystem("marketo", "Marketo", "marketo_default", MARKETO_OBJECTS, "leadflow.extract.marketo"),
+)
+
+ALL_OBJECTS: tuple[SourceObject, ...] = tuple(obj for system in SYSTEMS for obj in system.objects)
+
+
+class UnknownSourceSystem(KeyError):
+    """A system name the catalogue does not hold."""
+
+
+def source_system(name: str) -> SourceSystem:
+    for system in SYSTEMS:
+        if system.name == name:
+            return system
+    raise UnknownSourceSystem(f"source system {name!r} is not in the source catalogue (leadflow/sources.py)")
 
 
 def source_object(system: str, name: str) -> SourceObject:
-    """The catalogue's object of ``system`` named ``name`` (Salesforce names in any case)."""
-    for obj in ALL_OBJECTS:
-        if obj.system == system and (obj.name == name or (system == "salesforce" and obj.name.lower() == name.lower())):
+    """The catalogue's object of ``system`` named ``name`` (in any case, as Salesforce's are)."""
+    for obj in source_system(system).objects:
+        if obj.name.lower() == name.lower():
             return obj
     raise UnknownSourceObject(f"{system} object {name!r} is not in the source catalogue (leadflow/sources.py)")

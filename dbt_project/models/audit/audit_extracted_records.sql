@@ -13,7 +13,7 @@ objects as (
     {%- for system, table, stamp, created, staging_model in raw_objects() %}
         select
             '{{ system }}.{{ table }}' as source_object,
-            '{{ table }}' as object_key
+            '{{ system }}.{{ table }}' as object_key
         {%- if not loop.last %}
             union all
         {%- endif %}
@@ -24,7 +24,7 @@ landed as (
     {%- for system, table, stamp, created, staging_model in raw_objects() %}
         select distinct
             record_id,
-            '{{ table }}' as object_key
+            '{{ system }}.{{ table }}' as object_key
         from {{ source(system, table) }}
         where _run_id = (select night.run_id from night)
         {%- if not loop.last %}
@@ -39,7 +39,7 @@ quarantined as (
         quarantine.field,
         quarantine.reason,
         quarantine.payload,
-        lower(quarantine.object) as object_key
+        quarantine.system || '.' || lower(quarantine.object) as object_key
     from {{ source('raw_meta', 'quarantine') }} as quarantine
     where quarantine.run_id = (select night.run_id from night)
 ),

@@ -8,18 +8,18 @@ with night as (
 
 skipped as (
     select
-        lower(object) as object_key,
+        system || '.' || lower(object) as object_key,
         min(skipped) as skipped_reason
     from {{ source('raw_meta', 'loads') }}
     where run_id = (select night.run_id from night) and skipped is not null
-    group by lower(object)
+    group by system || '.' || lower(object)
 ),
 
 objects as (
     {%- for system, table, stamp, created, staging_model in raw_objects() %}
         select
             '{{ system }}.{{ table }}' as source_object,
-            '{{ table }}' as object_key,
+            '{{ system }}.{{ table }}' as object_key,
             (select count(*) from {{ ref(staging_model) }}) as records
         {%- if not loop.last %}
             union all

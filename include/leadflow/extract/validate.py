@@ -13,11 +13,18 @@ Python (REST pages, small), :func:`checked_chunk_sql` checks a whole CSV chunk i
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from leadflow.timefmt import parse_instant
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from leadflow.sources import SourceObject
 
 MAX_TEXT = 131_072  # Salesforce's longest text area
 
@@ -189,3 +196,22 @@ def checked_chunk_sql(relation: str, fields: list[str], types: dict[str, str], k
         ) as typed
         ) as chunk
     """
+
+
+def checked_chunk(
+    con: duckdb.DuckDBPyConnection, obj: SourceObject, chunk: Path, types: dict[str, str], nulls: tuple[str, ...]
+) -> str:
+    """Read a CSV chunk (all text) into a temp table of ``con``; the SQL that checks and types it
+    (a :data:`leadflow.raw.ChunkCheck`, with the chunk bound). ``nulls`` are the texts that mean
+    null (Bulk API 2.0: an empty field; Marketo's exports: also ``null``): they are read as null."""
+    with chunk.open("rb") as handle:  # the header row: the rest of the file is DuckDB's to read
+        fields = next(csv.reader([handle.readline().decode("utf-8")]), [])
+    columns = "{" + ", ".join(f"{sql_literal(name)}: 'varchar'" for name in fields) + "}"
+    null_texts = "[" + ", ".join(map(sql_literal, nulls)) + "]"
+    con.execute(
+        f"""create or replace temp table chunk_text as
+            select * from read_csv('{chunk}', header = true, auto_detect = false, columns = {columns},
+                                   quote = '"', escape = '"', delim = ',', max_line_size = 16777216,
+                                   nullstr = {null_texts})"""
+    )
+    return checked_chunk_sql("chunk_text", fields, types, obj.key, obj.stamp or None)

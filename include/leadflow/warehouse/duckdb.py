@@ -6,7 +6,7 @@ file beside the published one and renames it over it, so a reader holding the ol
 reading a consistent old state, a new reader sees the new state, and nobody ever sees half a
 night. If a night fails before publishing, yesterday's published file is untouched. The published
 file is written in a storage format BI tools' DuckDB 1.x drivers read
-(:func:`~leadflow.settings.publish_storage_version`); the work file in DuckDB's own.
+(:func:`publish_storage_version`); the work file in DuckDB's own.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import socket
 import time
 from collections.abc import Iterator, Sequence
@@ -25,19 +26,19 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import duckdb
 
+from leadflow.duckdb_settings import duckdb_config
 from leadflow.raw import (
     QUARANTINE_COLUMNS,
+    ChunkCheck,
     PageResult,
     RawStore,
     Version,
-    checked_chunk,
     later_watermark,
     table_for,
     utcnow,
 )
-from leadflow.settings import duckdb_config, publish_storage_version
 from leadflow.sources import SourceObject
-from leadflow.warehouse import MARTS, Warehouse, WarehouseBusy, lock_wait_seconds
+from leadflow.warehouse.base import MARTS, Warehouse, WarehouseBusy, lock_wait_seconds
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,6 +47,21 @@ if TYPE_CHECKING:
 def _quoted(path: Path) -> str:
     """A path as an SQL string literal (a directory may contain a quote)."""
     return "'" + str(path).replace("'", "''") + "'"
+
+
+# The oldest DuckDB storage format: every DuckDB 1.x client reads it (BI drivers bundle 1.x
+# releases: Evidence's node-api 1.4, Metabase's driver, many duckdb-engine installs); DuckDB 2.0's
+# own format is unreadable to them.
+PUBLISH_STORAGE_VERSION = "v1.0.0"
+
+
+def publish_storage_version() -> str:
+    """The storage format of the published DuckDB file (``LEADFLOW_PUBLISH_STORAGE_VERSION``, e.g.
+    ``v1.4.0`` for clients of 1.4 and later, which reads faster and is smaller)."""
+    version = os.environ.get("LEADFLOW_PUBLISH_STORAGE_VERSION", PUBLISH_STORAGE_VERSION)
+    if not re.fullmatch(r"v\d+\.\d+\.\d+", version):
+        raise ValueError(f"LEADFLOW_PUBLISH_STORAGE_VERSION={version!r}: expected a DuckDB version such as v1.0.0")
+    return version
 
 
 @dataclass(frozen=True)
@@ -158,16 +174,10 @@ class DuckDBRawStore(RawStore):
         result = self.con.execute(statement, parameters)
         return result.fetchall() if result.description else []
 
-    def write_csv_chunk(
-        self,
-        obj: SourceObject,
-        chunk: Path,
-        types: dict[str, str],
-        run_id: str,
-        watermark: str | None,
-        nulls: tuple[str, ...] = ("",),
+    def write_checked_chunk(
+        self, obj: SourceObject, checking: ChunkCheck, run_id: str, watermark: str | None
     ) -> tuple[PageResult, str | None]:
-        checked = checked_chunk(self.con, obj, chunk, types, nulls)
+        checked = checking(self.con)
         self._execute(f"create or replace temp table chunk as {checked}")
         try:
             received, rejected, partly, latest, latest_at = self._execute(
@@ -181,11 +191,11 @@ class DuckDBRawStore(RawStore):
             with self._transaction():
                 self._execute(
                     f"""insert into raw_meta.quarantine ({QUARANTINE_COLUMNS})
-                        select ?, record_id, reason, payload, ?, ?, null from chunk where reason is not null
+                        select ?, ?, record_id, reason, payload, ?, ?, null from chunk where reason is not null
                         union all
-                        select ?, record_id, p.reason, to_json(p.received)::varchar, ?, ?, p.field
+                        select ?, ?, record_id, p.reason, to_json(p.received)::varchar, ?, ?, p.field
                         from (select record_id, unnest(problems) as p from chunk)""",
-                    [obj.name, run_id, now, obj.name, run_id, now],
+                    [obj.system, obj.name, run_id, now, obj.system, obj.name, run_id, now],
                 )
                 loaded = self._execute(
                     f"""insert into {table_for(obj)}

@@ -30,7 +30,7 @@ from psycopg2.extras import execute_values
 
 from leadflow.raw import RawStore, Version, table_for
 from leadflow.sources import SourceObject
-from leadflow.warehouse import MARTS, Warehouse
+from leadflow.warehouse.base import MARTS, Warehouse
 
 if TYPE_CHECKING:
     import pandas as pd
