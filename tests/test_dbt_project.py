@@ -81,3 +81,23 @@ def test_linting_leaves_the_install_time_parse_to_the_night(tmp_path: Path) -> N
     assert linted.returncode == 0, linted.stdout[-2000:] + linted.stderr[-2000:]
     assert installed.read_bytes() == before, "the lint replaced the install-time parse"
     assert [parse for parse in project.rglob("partial_parse.msgpack") if parse != installed], "sqlfluff parsed nothing"
+
+
+def test_the_marts_read_only_intermediate_models() -> None:
+    """Marts read the intermediate models (where the source systems meet), other marts, audit
+    models and policy seeds: never a source system's staging or raw data, so adding a system
+    changes no mart."""
+    nodes = json.loads(paths().dbt_manifest.read_text())["nodes"]
+    marts = [n for n in nodes.values() if n["resource_type"] == "model" and n["schema"] == "marts"]
+    assert len(marts) >= 10
+    readable = {"intermediate", "marts", "audit", "seeds", "semantic"}
+    reads = {
+        mart["name"]: sorted(
+            upstream
+            for upstream in mart["depends_on"]["nodes"]
+            if upstream.startswith("source.")
+            or (upstream.startswith("model.") and nodes[upstream]["original_file_path"].split("/")[1] not in readable)
+        )
+        for mart in marts
+    }
+    assert not any(reads.values()), {mart: names for mart, names in reads.items() if names}

@@ -5,8 +5,8 @@ with ranked as (
         lead_id,
         campaign_id,
         row_number() over (partition by lead_id order by created_at, campaign_member_id) as membership_order
-    from {{ ref('stg_salesforce__campaign_members') }}
-    where not is_deleted and lead_id is not null
+    from {{ ref('int_campaign_members') }}
+    where lead_id is not null
 )
 
 select

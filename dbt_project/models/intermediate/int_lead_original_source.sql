@@ -38,7 +38,7 @@ normalised as (
         walk.walk_order,
         {{ normalised_source('walk.source_value', 'aliases.canonical_source') }} as source_name
     from walk
-    left join {{ ref('stg_policy__source_aliases') }} as aliases
+    left join {{ ref('int_source_aliases') }} as aliases
         on {{ alias_key('walk.source_value') }} = aliases.source_alias
 ),
 
@@ -56,7 +56,7 @@ marketo_source as (
         links.lead_id,
         {{ normalised_source('links.marketo_lead_source', 'aliases.canonical_source') }} as source_name
     from {{ ref('int_marketo_lead_links') }} as links
-    left join {{ ref('stg_policy__source_aliases') }} as aliases
+    left join {{ ref('int_source_aliases') }} as aliases
         on {{ alias_key('links.marketo_lead_source') }} = aliases.source_alias
 )
 

@@ -10,13 +10,13 @@ with mqls as (
         lifecycle.rejected_at,
         lifecycle.sql_at,
         lifecycle.routed_owner_id,
-        users.time_zone as owner_time_zone,
+        owners.time_zone as owner_time_zone,
         known.time_zone as known_time_zone
     from {{ ref('int_lead_stages') }} as lifecycle
-    left join {{ ref('stg_salesforce__users') }} as users
-        on lifecycle.routed_owner_id = users.user_id
+    left join {{ ref('int_owners') }} as owners
+        on lifecycle.routed_owner_id = owners.owner_id
     left join {{ known_time_zones() }} as known
-        on users.time_zone = known.time_zone
+        on owners.time_zone = known.time_zone
     where lifecycle.mql_at is not null
 ),
 

@@ -2,9 +2,9 @@
 -- reporting. A rep's name is published (the SLA review names who owns what, DECISIONLOG 36);
 -- no e-mail address, and nothing of the leads' own people.
 select
-    user_id as owner_id,
-    user_name as owner_name,
-    department as owner_team,
+    owner_id,
+    owner_name,
+    owner_team,
     time_zone as owner_time_zone,
     is_active
-from {{ ref('stg_salesforce__users') }}
+from {{ ref('int_owners') }}

@@ -17,7 +17,7 @@ opportunities as (
 ),
 
 users as (
-    select * from {{ ref('stg_salesforce__users') }}
+    select * from {{ ref('int_owners') }}
 ),
 
 enriched as (
@@ -73,7 +73,7 @@ enriched as (
     inner join stages on leads.lead_id = stages.lead_id
     left join {{ ref('int_lead_original_source') }} as original
         on leads.lead_id = original.lead_id
-    left join {{ ref('stg_policy__source_aliases') }} as latest_aliases
+    left join {{ ref('int_source_aliases') }} as latest_aliases
         on {{ alias_key('leads.lead_source') }} = latest_aliases.source_alias
     left join {{ ref('rejection_reason_aliases') }} as reasons
         on {{ alias_key('leads.rejection_reason') }} = reasons.reason_alias
@@ -84,14 +84,14 @@ enriched as (
             and (segments.max_employees is null or leads.number_of_employees <= segments.max_employees)
     left join opportunities
         on leads.converted_opportunity_id = opportunities.opportunity_id
-    left join {{ ref('stg_policy__source_aliases') }} as opportunity_aliases
+    left join {{ ref('int_source_aliases') }} as opportunity_aliases
         on {{ alias_key('opportunities.lead_source') }} = opportunity_aliases.source_alias
     left join {{ ref('int_lead_mql_trigger') }} as triggers
         on leads.lead_id = triggers.lead_id
     left join {{ ref('int_lead_first_campaign') }} as first_campaigns
         on leads.lead_id = first_campaigns.lead_id
     left join users as owners
-        on leads.owner_id = owners.user_id
+        on leads.owner_id = owners.owner_id
 ),
 
 email_groups as (

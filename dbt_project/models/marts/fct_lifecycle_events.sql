@@ -13,11 +13,10 @@
     post_hook="delete from {{ this }} where lead_id not in (select lead_id from {{ ref('fct_lead_lifecycle') }})"
 ) }}
 
--- depends_on: {{ ref('stg_salesforce__leads') }}
--- depends_on: {{ ref('stg_salesforce__lead_history') }}
--- depends_on: {{ ref('stg_salesforce__tasks') }}
--- depends_on: {{ ref('stg_salesforce__opportunities') }}
 -- depends_on: {{ ref('int_leads') }}
+-- depends_on: {{ ref('int_lead_history') }}
+-- depends_on: {{ ref('int_lead_first_touch') }}
+-- depends_on: {{ ref('int_opportunities') }}
 
 {% set previous_as_of = none %}
 {% if is_incremental() and execute %}
@@ -29,18 +28,18 @@
 
 with touched as (
     {% if since %}
-        select lead_id from {{ ref('stg_salesforce__leads') }}
+        select lead_id from {{ ref('int_leads') }}
         where system_modstamp > {{ since }}
         union
-        select lead_id from {{ ref('stg_salesforce__lead_history') }}
+        select lead_id from {{ ref('int_lead_history') }}
         where created_at > {{ since }}
         union
-        select who_id as lead_id from {{ ref('stg_salesforce__tasks') }}
-        where system_modstamp > {{ since }}
+        select lead_id from {{ ref('int_lead_first_touch') }}
+        where tasks_modified_at > {{ since }}
         union
         select leads.lead_id
-        from {{ ref('stg_salesforce__leads') }} as leads
-        inner join {{ ref('stg_salesforce__opportunities') }} as opportunities
+        from {{ ref('int_leads') }} as leads
+        inner join {{ ref('int_opportunities') }} as opportunities
             on leads.converted_opportunity_id = opportunities.opportunity_id
         where opportunities.system_modstamp > {{ since }}
     {% else %}

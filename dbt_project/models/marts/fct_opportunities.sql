@@ -14,7 +14,7 @@ rates as (
         opportunities.opportunity_id,
         min(rates.conversion_rate) as conversion_rate
     from opportunities
-    inner join {{ ref('stg_salesforce__dated_conversion_rates') }} as rates
+    inner join {{ ref('int_conversion_rates') }} as rates
         on
             opportunities.currency_iso_code = rates.iso_code
             and rates.start_date <= coalesce(opportunities.close_date, cast(opportunities.created_at as date))
@@ -72,7 +72,7 @@ enriched as (
         on opportunities.opportunity_id = rates.opportunity_id
     left join converted_from
         on opportunities.opportunity_id = converted_from.opportunity_id and converted_from.lead_order = 1
-    left join {{ ref('stg_policy__source_aliases') }} as aliases
+    left join {{ ref('int_source_aliases') }} as aliases
         on {{ alias_key('opportunities.lead_source') }} = aliases.source_alias
     left join {{ ref('opportunity_stall_days') }} as stall
         on opportunities.stage_name = stall.stage_name

@@ -7,8 +7,7 @@ with members as (
         campaign_id,
         count(*) as members,
         count(case when has_responded then 1 end) as responded
-    from {{ ref('stg_salesforce__campaign_members') }}
-    where not is_deleted
+    from {{ ref('int_campaign_members') }}
     group by campaign_id
 ),
 
@@ -48,7 +47,7 @@ membership_known as (
 ),
 
 campaign_ids as (
-    select campaign_id from {{ ref('stg_salesforce__campaigns') }}
+    select campaign_id from {{ ref('int_campaigns') }}
     union
     select campaign_id from members
     union
@@ -76,7 +75,7 @@ select
     coalesce(primary_campaign.primary_pipeline_amount_usd, 0) as primary_pipeline_amount_usd,
     coalesce(primary_campaign.primary_won_amount_usd, 0) as primary_won_amount_usd
 from campaign_ids
-left join {{ ref('stg_salesforce__campaigns') }} as campaigns on campaign_ids.campaign_id = campaigns.campaign_id
+left join {{ ref('int_campaigns') }} as campaigns on campaign_ids.campaign_id = campaigns.campaign_id
 left join members on campaign_ids.campaign_id = members.campaign_id
 left join first_touch on campaign_ids.campaign_id = first_touch.campaign_id
 left join primary_campaign on campaign_ids.campaign_id = primary_campaign.campaign_id

@@ -41,9 +41,9 @@ queue as (
         'lead' as record_type,
         'routed_to_inactive_owner' as reason,
         leads.owner_id,
-        coalesce(inactive.inactive_since, {{ as_of_timestamp() }}) as since
+        coalesce(owners.inactive_since, {{ as_of_timestamp() }}) as since
     from leads
-    left join {{ ref('int_user_inactive_since') }} as inactive on leads.owner_id = inactive.user_id
+    left join {{ ref('int_owners') }} as owners on leads.owner_id = owners.owner_id
     where leads.is_open_lead and leads.is_owner_inactive
     union all
     select
@@ -70,8 +70,8 @@ select
     queue.record_type,
     queue.reason,
     queue.owner_id,
-    users.department as owner_team,
+    owners.owner_team,
     queue.since,
     {{ minutes_between('queue.since', as_of_timestamp()) }} / 1440.0 as age_days
 from queue
-left join {{ ref('stg_salesforce__users') }} as users on queue.owner_id = users.user_id
+left join {{ ref('int_owners') }} as owners on queue.owner_id = owners.owner_id
