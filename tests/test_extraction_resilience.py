@@ -94,10 +94,10 @@ def test_bulk_api_lands_what_rest_pages_land(
     monkeypatch.setenv("AIRFLOW_CONN_SALESFORCE_DEFAULT", night_on.airflow_connection(bulk_threshold=0))
     monkeypatch.setenv("AIRFLOW_CONN_MARKETO_DEFAULT", night_on.airflow_connection(bulk_threshold=0))
     night_on.admin("faults", {"spec": "503:0.1", "seed": 5})  # a chunk asked for again, not the whole job
-    with caplog.at_level(logging.INFO, logger="leadflow.extract.jobs"):
+    with caplog.at_level(logging.INFO, logger="leadflow.extract"):
         extract_all(parse_instant(AS_OF), "bulk")
     assert night_on.admin("faults")["injected"]["503"] > 0
-    logged = [r.getMessage() for r in caplog.records if r.name == "leadflow.extract.jobs"]
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("leadflow.extract.")]
     read_in_bulk = {message.split(":")[0] for message in logged if "read as a bulk" in message.lower()}
     assert {"Lead", "activities"} <= read_in_bulk, logged
     with duckdb.connect(str(paths().warehouse.work), read_only=True) as con:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leadflow.settings import dbt_started_here, paths
-from leadflow.sources import ALL_OBJECTS, source_object, source_system
+from leadflow.sources import ALL_OBJECTS, SYSTEMS, source_object, source_system
 
 if TYPE_CHECKING:
     from leadflow.raw import PageResult
@@ -33,8 +33,7 @@ log = logging.getLogger(__name__)
 # checks that the list holds every import of a task body here.
 TASK_BODY_IMPORTS = (
     "leadflow.connections",
-    "leadflow.extract.marketo",
-    "leadflow.extract.salesforce",
+    *(system.extractor for system in SYSTEMS),  # imported by name when an extract task runs
     "leadflow.quality.validate",
     "leadflow.run_summary",
     "great_expectations",
