@@ -63,3 +63,32 @@ def test_a_night_opened_later_takes_the_warehouse_over(tmp_path: Path, monkeypat
     with pytest.raises(nightly.NightTakenOver):
         nightly.publish("deployment-a")
     nightly.publish("deployment-b")  # the night that holds it goes on (nothing to publish yet)
+
+
+def test_a_warehouse_from_before_systems_names_each_objects_system_when_opened(tmp_path: Path) -> None:
+    """raw_meta once named objects alone; opening such a warehouse gives every row its system from
+    the catalogue and the watermarks a key of system and object, with nothing lost."""
+    from leadflow.sources import source_object
+
+    warehouse = DuckDBWarehouse.beside(tmp_path / "leadflow.duckdb")
+    with duckdb.connect(str(warehouse.work)) as con:
+        con.execute(
+            """create schema raw_meta;
+               create table raw_meta.watermarks (object varchar primary key, watermark varchar, run_id varchar,
+                                                 updated_at timestamp);
+               insert into raw_meta.watermarks values ('Lead', '2026-06-01T00:00:00.000+0000', 'old', now()),
+                                                      ('leads', '2026-06-02T00:00:00Z', 'old', now());
+               create table raw_meta.quarantine (object varchar, record_id varchar, reason varchar, payload varchar,
+                                                 run_id varchar, quarantined_at timestamp, field varchar);
+               insert into raw_meta.quarantine values ('activities', '7', 'missing id', '{}', 'old', now(), null);"""
+        )
+    with warehouse.raw_store() as store:
+        assert store.watermark(source_object("salesforce", "Lead")) == "2026-06-01T00:00:00.000+0000"
+        assert store.watermark(source_object("marketo", "leads")) == "2026-06-02T00:00:00Z"
+        store.write_page(source_object("marketo", "leads"), [], [], "new", "2026-06-03T00:00:00Z")
+    with duckdb.connect(str(warehouse.work), read_only=True) as con:
+        assert con.execute("select system, object, watermark from raw_meta.watermarks order by 1, 2").fetchall() == [
+            ("marketo", "leads", "2026-06-03T00:00:00Z"),
+            ("salesforce", "Lead", "2026-06-01T00:00:00.000+0000"),
+        ]
+        assert con.execute("select system, object from raw_meta.quarantine").fetchall() == [("marketo", "activities")]
