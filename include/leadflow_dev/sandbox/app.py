@@ -1,4 +1,5 @@
-"""A local HTTPS server that speaks the Salesforce and Marketo API subsets of the source contract.
+"""A local HTTPS server that speaks the Salesforce, Marketo and HubSpot API subsets of the source
+contracts.
 
 It serves a fixture directory as of a movable clock and can inject faults. Extraction code
 talks to it exactly as it talks to a real org: it does not know it is a sandbox. Each vendor's
@@ -18,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from leadflow_dev.sandbox import marketo, salesforce
+from leadflow_dev.sandbox import hubspot, marketo, salesforce
 from leadflow_dev.sandbox.faults import FaultPlan
 from leadflow_dev.sandbox.state import SandboxState
 
@@ -77,6 +78,7 @@ def create_app(state: SandboxState) -> Starlette:
     routes = [
         *salesforce.ROUTES,
         *marketo.ROUTES,
+        *hubspot.ROUTES,
         Route("/__sandbox/clock", admin_clock, methods=["GET", "POST"]),
         Route("/__sandbox/faults", admin_faults, methods=["GET", "POST"]),
         Route("/__sandbox/drift", admin_drift, methods=["POST"]),

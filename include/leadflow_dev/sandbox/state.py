@@ -31,6 +31,11 @@ class SandboxState:
     bulk_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # Salesforce Bulk API 2.0 query jobs
     drift: dict[str, dict[str, Any]] = field(default_factory=dict)  # object -> {"add": {...}, "remove": [...]}
 
+    def __post_init__(self) -> None:
+        # HubSpot has no token exchange: a private app's token (or a service key) is the Bearer
+        # itself; the sandbox's is its client secret
+        self.tokens.setdefault(self.client_secret, "hubspot")
+
     def fields(self, obj_name: str) -> dict[str, str]:
         fields = dict(self.store.fields[obj_name])
         change = self.drift.get(obj_name, {})

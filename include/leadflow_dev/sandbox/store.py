@@ -22,6 +22,13 @@ from typing import Any
 import duckdb
 from leadflow.sources import ALL_OBJECTS, SourceObject
 
+from leadflow_dev.sandbox.portal import PORTAL_FILES, PortalFile
+
+# What the store indexes: the catalogue's objects (Salesforce, Marketo) and a HubSpot portal's
+# files; a fixture directory holds one or the other, and the missing files are empty tables.
+Served = SourceObject | PortalFile
+SERVED: tuple[Served, ...] = (*ALL_OBJECTS, *PORTAL_FILES)
+
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SF_ID = re.compile(r"^[0-9a-zA-Z]{18}$")
@@ -34,7 +41,7 @@ def ts_sql(col: str) -> str:
     return _TS.format(col=col)
 
 
-def _table(obj: SourceObject) -> str:
+def _table(obj: Served) -> str:
     return f"{obj.system}_{obj.name}".lower()
 
 
@@ -93,17 +100,22 @@ class FixtureStore:
         self._con = duckdb.connect(str(self.db_path))
         self._con.execute("set TimeZone = 'UTC'")
         self.fields: dict[str, dict[str, str]] = {}
-        for obj in ALL_OBJECTS:
+        for obj in SERVED:
             self._load(obj)
         manifest = json.loads((self.fixtures_dir / "manifest.json").read_text())
         self.manifest_as_of: str = manifest["as_of"]
-        firsts = " union all ".join(f"select min(stamp) as first from {_table(o)}" for o in ALL_OBJECTS if o.stamp)
+        firsts = " union all ".join(f"select min(stamp) as first from {_table(o)}" for o in SERVED if o.stamp)
         self.earliest: datetime | None = self._con.execute(f"select min(first) from ({firsts})").fetchall()[0][0]
         self._cursors: dict[str, Cursor] = {}
+        # a HubSpot portal's single-answer files (account details, deal pipelines), when present
+        self.documents: dict[str, Any] = {
+            path.stem: json.loads(path.read_text(encoding="utf-8"))
+            for path in (self.fixtures_dir / "hubspot").glob("*.json")
+        }
         self._picklists: dict[tuple[str, str], list[str]] = {}
 
     # -- loading ---------------------------------------------------------------------------------
-    def _load(self, obj: SourceObject) -> None:
+    def _load(self, obj: Served) -> None:
         path = self.fixtures_dir / obj.file
         table = _table(obj)
         stamp = ts_sql(f"(json->>'{obj.stamp}')") if obj.stamp else "timestamp '1970-01-01'"
@@ -113,9 +125,9 @@ class FixtureStore:
             source = "(select null::json as json where false)"
         self._con.execute(
             f"""create or replace table {table} as
-                select json->>'{obj.key}' as id, {stamp} as stamp, json::varchar as line
-                from {source}
-                order by stamp, id"""
+                select json->>'{obj.key}' as id, {stamp} as stamp, json::varchar as line, line_number
+                from (select json, row_number() over () as line_number from {source}) as lines
+                order by stamp, id, line_number"""
         )
         self.fields[obj.name] = self._sample_fields(path)
 
@@ -148,7 +160,7 @@ class FixtureStore:
     # -- as-of queries ---------------------------------------------------------------------------
     def open_cursor(
         self,
-        obj: SourceObject,
+        obj: Served,
         fields: list[str],
         clock: datetime,
         predicates: list[str],
@@ -176,17 +188,17 @@ class FixtureStore:
             else f"""select * from {table}
                      where stamp <= {clock_sql}
                         {f"and id in (select id from {table} where {in_window})" if since else ""}
-                     qualify row_number() over (partition by id order by stamp desc) = 1"""
+                     qualify row_number() over (partition by id order by stamp desc, line_number desc) = 1"""
         )
         cursor_id = uuid.uuid4().hex[:15]
         limit_sql = f"limit {int(limit)}" if limit else ""
         with self._lock:
             self._con.execute(
                 f"""create temp table cursor_{cursor_id} as
-                    select row_number() over (order by stamp, id) - 1 as pos, line
+                    select row_number() over (order by stamp, id, line_number) - 1 as pos, line
                     from ({current}) as c
                     where {" and ".join(where)}
-                    order by stamp, id {limit_sql}"""
+                    order by stamp, id, line_number {limit_sql}"""
             )
             total = self._con.execute(f"select count(*) from cursor_{cursor_id}").fetchall()[0][0]
         cursor = Cursor(table=f"cursor_{cursor_id}", fields=fields, total=total)
@@ -253,7 +265,7 @@ class FixtureStore:
         return {name: record.get(name) for name in fields}
 
     def rows(
-        self, obj: SourceObject, clock: datetime, extra_where: str = "", limit: int | None = None
+        self, obj: Served, clock: datetime, extra_where: str = "", limit: int | None = None
     ) -> list[dict[str, Any]]:
         """Small, unpaged reads (Marketo types, programs, lead look-ups)."""
         cursor_id, cursor = self.open_cursor(
