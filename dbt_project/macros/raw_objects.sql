@@ -27,6 +27,19 @@
         ('marketo', 'activities', 'activityDate', none, 'stg_marketo__activities'),
         ('marketo', 'activity_types', none, none, 'stg_marketo__activity_types'),
         ('marketo', 'programs', 'updatedAt', 'createdAt', 'stg_marketo__programs'),
+        ('hubspot', 'owners', 'updatedAt', 'createdAt', 'stg_hubspot__owners'),
+        ('hubspot', 'contacts', 'updatedAt', 'createdAt', 'stg_hubspot__contacts'),
+        ('hubspot', 'contacts_history', none, none, 'stg_hubspot__contacts_history'),
+        ('hubspot', 'deals', 'updatedAt', 'createdAt', 'stg_hubspot__deals'),
+        ('hubspot', 'deals_history', none, none, 'stg_hubspot__deals_history'),
+        ('hubspot', 'calls', 'updatedAt', 'createdAt', 'stg_hubspot__calls'),
+        ('hubspot', 'emails', 'updatedAt', 'createdAt', 'stg_hubspot__emails'),
+        ('hubspot', 'meetings', 'updatedAt', 'createdAt', 'stg_hubspot__meetings'),
+        ('hubspot', 'tasks', 'updatedAt', 'createdAt', 'stg_hubspot__tasks'),
+        ('hubspot', 'associations', 'createdAt', none, 'stg_hubspot__associations'),
+        ('hubspot', 'exchange_rates', 'updatedAt', 'createdAt', 'stg_hubspot__exchange_rates'),
+        ('hubspot', 'pipelines', none, none, 'stg_hubspot__pipelines'),
+        ('hubspot', 'account', none, none, 'stg_hubspot__account'),
     ]) }}
 {% endmacro %}
 

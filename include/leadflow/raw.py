@@ -39,7 +39,7 @@ from typing import Any
 import duckdb
 
 from leadflow.duckdb_settings import duckdb_config
-from leadflow.sources import ALL_OBJECTS, SourceObject
+from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS, SourceObject
 from leadflow.timefmt import parse_instant
 
 WATERMARKS_DDL = """create table if not exists raw_meta.watermarks (
@@ -170,7 +170,8 @@ class RawStore(ABC):
         """A warehouse from before raw_meta named each object's system (objects of two systems may
         share a name): its rows get their system from the catalogue, and its watermarks a key of
         system and object."""
-        system_of = "case object " + " ".join(f"when '{o.name}' then '{o.system}'" for o in ALL_OBJECTS) + " end"
+        before = (*SALESFORCE_OBJECTS, *MARKETO_OBJECTS)  # the systems a warehouse could hold then
+        system_of = "case object " + " ".join(f"when '{o.name}' then '{o.system}'" for o in before) + " end"
         for table in SYSTEM_KEYED:
             has_system = self._execute(
                 """select count(*) from information_schema.columns

@@ -26,11 +26,12 @@ class Method(StrEnum):
     ACTIVITIES = "activities"  # Marketo activities from a paging token, REST pages
     ACTIVITY_TYPES = "activity_types"  # Marketo reference list, read whole
     PROGRAMS = "programs"  # Marketo asset API, read whole
+    HUBSPOT = "hubspot"  # HubSpot: CRM search windowed by last change, history by batch read, lists
 
 
 @dataclass(frozen=True)
 class SourceObject:
-    system: str  # "salesforce" | "marketo"
+    system: str  # a SourceSystem's name
     name: str  # API object name
     file: str  # path inside a fixture directory
     key: str  # record key field
@@ -74,6 +75,29 @@ MARKETO_OBJECTS: tuple[SourceObject, ...] = (
 )
 
 
+def _hubspot(name: str, stamp: str, append_only: bool = False, file: str | None = None) -> SourceObject:
+    return SourceObject("hubspot", name, file or f"hubspot/{name}.jsonl", "id", stamp, Method.HUBSPOT, append_only)
+
+
+# a history entry's id is its record, property, time and value; an association's its two ends and
+# type (HubSpot gives neither an id of its own)
+HUBSPOT_OBJECTS: tuple[SourceObject, ...] = (
+    _hubspot("owners", "updatedAt"),
+    _hubspot("contacts", "updatedAt"),
+    _hubspot("contacts_history", "timestamp", append_only=True),
+    _hubspot("deals", "updatedAt"),
+    _hubspot("deals_history", "timestamp", append_only=True),
+    _hubspot("calls", "updatedAt"),
+    _hubspot("emails", "updatedAt"),
+    _hubspot("meetings", "updatedAt"),
+    _hubspot("tasks", "updatedAt"),
+    _hubspot("associations", "createdAt", append_only=True),
+    _hubspot("exchange_rates", "updatedAt"),
+    _hubspot("pipelines", "", append_only=True, file="hubspot/pipelines.json"),
+    _hubspot("account", "", append_only=True, file="hubspot/account.json"),
+)
+
+
 class Extract(Protocol):
     """A system's extractor: lands one object's changes since its watermark in raw, reading the
     API through the Airflow connection ``conn_id``."""
@@ -97,6 +121,7 @@ class SourceSystem:
 SYSTEMS: tuple[SourceSystem, ...] = (
     SourceSystem("salesforce", "Salesforce", "salesforce_default", SALESFORCE_OBJECTS, "leadflow.extract.salesforce"),
     SourceSystem("marketo", "Marketo", "marketo_default", MARKETO_OBJECTS, "leadflow.extract.marketo"),
+    SourceSystem("hubspot", "HubSpot", "hubspot_default", HUBSPOT_OBJECTS, "leadflow.extract.hubspot"),
 )
 
 ALL_OBJECTS: tuple[SourceObject, ...] = tuple(obj for system in SYSTEMS for obj in system.objects)

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from leadflow.sources import ALL_OBJECTS
+from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS
 from leadflow.timefmt import marketo_format, parse_instant, salesforce_format
 
 SOURCES = [
@@ -678,7 +678,7 @@ class Generator:
         self.out.mkdir(parents=True, exist_ok=True)
         with ExitStack() as stack:
             files = {}
-            for obj in ALL_OBJECTS:
+            for obj in (*SALESFORCE_OBJECTS, *MARKETO_OBJECTS):  # the world rendered as Salesforce + Marketo
                 path = self.out / obj.file
                 path.parent.mkdir(parents=True, exist_ok=True)
                 files[obj.file] = stack.enter_context(path.open("w", encoding="utf-8"))

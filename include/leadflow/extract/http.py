@@ -79,7 +79,12 @@ class SourceClock:
         return self.latest or datetime.now(UTC)
 
 
-def session_for(creds: ApiCredentials, clock: SourceClock | None = None) -> requests.Session:
+def session_for(
+    creds: ApiCredentials, clock: SourceClock | None = None, retried_statuses: tuple[int, ...] = (429, 503)
+) -> requests.Session:
+    """A session on the connection's CA whose transport retries connection failures and the
+    ``retried_statuses`` (with ``Retry-After``); a client that must read a refusal's body first
+    (HubSpot's 429 names its policy) retries it itself."""
     session = requests.Session()
     if clock is not None:
         session.hooks["response"].append(clock.note)
@@ -89,7 +94,7 @@ def session_for(creds: ApiCredentials, clock: SourceClock | None = None) -> requ
         read=0,  # reads are retried by the client, which knows whether a call is safe to repeat
         other=0,  # e.g. an untrusted certificate: retrying cannot fix it
         status=creds.max_attempts,
-        status_forcelist=(429, 503),
+        status_forcelist=retried_statuses,
         allowed_methods=None,
         backoff_factor=0.5,
         backoff_max=60,

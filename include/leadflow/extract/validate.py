@@ -32,6 +32,7 @@ _DATETIME = {"datetime"}
 _DATE = {"date"}
 _INTEGER = {"int", "integer"}
 _NUMBER = {"double", "currency", "percent", "float"}
+_NUMBER_TEXT = {"number_text"}  # a number sent as text (HubSpot sends every property value as a string)
 _BOOLEAN = {"boolean"}
 _JSON = {"json"}
 
@@ -93,6 +94,12 @@ def _check(value: Any, kind: str) -> str | None:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return f"expected number, got {value!r:.40}"
         return None
+    if kind in _NUMBER_TEXT:
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return f"expected number, got {value!r:.40}"
+        return None
     if kind in _BOOLEAN:
         return None if isinstance(value, bool) else f"expected boolean, got {value!r:.40}"
     if kind in _JSON:
@@ -117,7 +124,7 @@ _SQL_RULES: list[tuple[set[str], str, str, str]] = [
         "not regexp_full_match(trim({v}), '[-+]?[0-9]{{1,18}}')",
         "expected integer, got",
     ),
-    (_NUMBER, "try_cast({v} as double)", "try_cast({v} as double) is null", "expected number, got"),
+    (_NUMBER | _NUMBER_TEXT, "try_cast({v} as double)", "try_cast({v} as double) is null", "expected number, got"),
     (_BOOLEAN, "lower({v}) = 'true'", "lower({v}) not in ('true', 'false')", "expected boolean, got"),
     (_JSON, "try_cast({v} as json)", "try_cast({v} as json) is null", "expected JSON, got"),
 ]

@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from leadflow.sources import ALL_OBJECTS, SourceObject
+from leadflow.sources import MARKETO_OBJECTS, SALESFORCE_OBJECTS, SourceObject
 
 from leadflow_dev.sandbox.portal import PORTAL_FILES, PortalFile
 
 # What the store indexes: the catalogue's objects (Salesforce, Marketo) and a HubSpot portal's
 # files; a fixture directory holds one or the other, and the missing files are empty tables.
 Served = SourceObject | PortalFile
-SERVED: tuple[Served, ...] = (*ALL_OBJECTS, *PORTAL_FILES)
+SERVED: tuple[Served, ...] = (*SALESFORCE_OBJECTS, *MARKETO_OBJECTS, *PORTAL_FILES)
 
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
