@@ -7,13 +7,14 @@ real portal's limits, served as of the sandbox clock.
 * Search: ``limit`` <= 200, and no page past 10,000 results (400 ``VALIDATION_ERROR``); never
   archived records nor history. Lists: ``limit`` <= 100, <= 50 with ``propertiesWithHistory``.
   Batch read: <= 100 inputs, <= 50 with history; associations v4: <= 1,000 inputs.
-* 429 bodies name their ``policyName`` (``SECONDLY`` for search, else ``TEN_SECONDLY_ROLLING``);
-  5xx, slow answers and dropped connections as the fault plan says.
+* 429 bodies name their ``policyName`` (``SECONDLY`` for search, else ``TEN_SECONDLY_ROLLING``;
+  the ``limit`` fault: ``DAILY``); 5xx, slow answers and dropped connections as the fault plan says.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,15 +52,10 @@ async def _guard(request: Request, search: bool = False) -> Response | None:
         return _error(401, "EXPIRED_AUTHENTICATION", "The OAuth token used to make this call expired.")
     if problem == "drop":
         return DroppedConnection()
-    if problem in ("429", "limit"):
-        policy = "SECONDLY" if search else "TEN_SECONDLY_ROLLING"
-        return _error(
-            429,
-            "RATE_LIMITS",
-            "You have reached your secondly limit." if search else "You have reached your ten_secondly_rolling limit.",
-            errorType="RATE_LIMIT",
-            policyName=policy,
-        )
+    if problem in ("429", "limit"):  # limit: the portal's daily allowance, as Salesforce's daily limit
+        policy = "DAILY" if problem == "limit" else "SECONDLY" if search else "TEN_SECONDLY_ROLLING"
+        message = f"You have reached your {policy.lower()} limit."
+        return _error(429, "RATE_LIMITS", message, errorType="RATE_LIMIT", policyName=policy)
     return _error(int(problem), "SERVICE_UNAVAILABLE", "The service is unavailable.")
 
 
@@ -163,27 +159,22 @@ def _archived_sql(archived: bool) -> str:
     return f"coalesce({_field('archived')}::boolean, false) = {'true' if archived else 'false'}"
 
 
-async def owners(request: Request) -> Response:
-    if (error := await _guard(request)) is not None:
-        return error
-    state: SandboxState = request.app.state.sandbox
-    limit = _limit(request, LIST_LIMIT)
-    if isinstance(limit, JSONResponse):
-        return limit
-    archived = request.query_params.get("archived", "false") == "true"
-    rows = state.store.rows(PORTAL["owners"], state.clock, _archived_sql(archived))
-    return JSONResponse(_paged(rows, int(request.query_params.get("after", 0)), limit))
+def _listing(file: str) -> Callable[[Request], Awaitable[Response]]:
+    """A list endpoint over one of the portal's files (owners, exchange rates): pages of at most
+    100 by ``after``; archived rows only with ``archived=true``."""
 
+    async def listed(request: Request) -> Response:
+        if (error := await _guard(request)) is not None:
+            return error
+        state: SandboxState = request.app.state.sandbox
+        limit = _limit(request, LIST_LIMIT)
+        if isinstance(limit, JSONResponse):
+            return limit
+        archived = request.query_params.get("archived", "false") == "true"
+        rows = state.store.rows(PORTAL[file], state.clock, _archived_sql(archived))
+        return JSONResponse(_paged(rows, int(request.query_params.get("after", 0)), limit))
 
-async def exchange_rates(request: Request) -> Response:
-    if (error := await _guard(request)) is not None:
-        return error
-    state: SandboxState = request.app.state.sandbox
-    limit = _limit(request, LIST_LIMIT)
-    if isinstance(limit, JSONResponse):
-        return limit
-    rows = state.store.rows(PORTAL["exchange_rates"], state.clock)
-    return JSONResponse(_paged(rows, int(request.query_params.get("after", 0)), limit))
+    return listed
 
 
 async def list_objects(request: Request) -> Response:
@@ -296,10 +287,10 @@ async def association_batch_read(request: Request) -> Response:
 
 ROUTES = [
     Route("/account-info/v3/details", account_details),
-    Route("/crm/v3/owners", owners),
-    Route("/crm/v3/owners/", owners),
+    Route("/crm/v3/owners", _listing("owners")),
+    Route("/crm/v3/owners/", _listing("owners")),
     Route("/crm/v3/pipelines/deals", deal_pipelines),
-    Route("/settings/v3/currencies/exchange-rates", exchange_rates),
+    Route("/settings/v3/currencies/exchange-rates", _listing("exchange_rates")),
     Route("/crm/v3/objects/{object_type}/search", search, methods=["POST"]),
     Route("/crm/v3/objects/{object_type}/batch/read", batch_read, methods=["POST"]),
     Route("/crm/v3/objects/{object_type}", list_objects),

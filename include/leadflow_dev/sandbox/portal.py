@@ -6,15 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from leadflow.extract.hubspot import MODIFIED
+
 # HubSpot's object types the CRM endpoints serve, with the property that is their last change
-OBJECT_TYPES = {
-    "contacts": "lastmodifieddate",
-    "deals": "hs_lastmodifieddate",
-    "calls": "hs_lastmodifieddate",
-    "emails": "hs_lastmodifieddate",
-    "meetings": "hs_lastmodifieddate",
-    "tasks": "hs_lastmodifieddate",
-}
+OBJECT_TYPES = MODIFIED
 
 
 @dataclass(frozen=True)

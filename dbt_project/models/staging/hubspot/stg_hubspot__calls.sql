@@ -1,10 +1,1 @@
-{%- set columns %}
-    {{ json_text('id') }} as engagement_id,
-    {{ json_text('properties') }} as properties,
-    {{ parse_instant(json_text('createdAt')) }} as created_at,
-    {{ parse_instant(json_text('updatedAt')) }} as updated_at,
-    coalesce(cast({{ json_text('archived') }} as boolean), false) as is_archived,
-    {{ parse_instant(json_text('archivedAt')) }} as archived_at
-{%- endset %}
-
-{{ staged(source('hubspot', 'calls'), columns=columns) }}
+{{ staged(source('hubspot', 'calls'), columns=hubspot_record_columns('engagement_id')) }}
