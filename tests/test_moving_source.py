@@ -43,6 +43,7 @@ def test_a_late_night_publishes_the_marts_of_its_as_of(
         use_sandbox(monkeypatch, sandbox, warehouse)
         summary = json.loads(run_night(AS_OF).read_text())
     assert summary["status"] == "published"
+    assert summary["quarantined"] == {}, "a lead converted after the as-of is not an orphan at it"
     _matches_reference(SMALL_FIXTURE, warehouse, AS_OF, tmp_path)
     # the source was read as it was at its clock, and the summary says so
     windows = summary["extraction_windows"]

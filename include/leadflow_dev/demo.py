@@ -103,7 +103,8 @@ def print_summary(summary_path: Path, log_file: Path, planted: bool = False) -> 
         )
     quarantined = summary.get("quarantined") or {}
     if quarantined:
-        print(f"Records quarantined tonight (not loaded): {sum(quarantined.values())}")
+        total = sum(quarantined.values())
+        print(f"Records quarantined tonight (not loaded, fields nulled, or without their parent): {total}")
         for example in summary.get("quarantined_examples", []):
             print(f"  {example['object']:16s} {example['record_id'] or '(no id)':20s} {example['reason']}")
     print(f"Warehouse (published, BI reads this): {summary['warehouse']}")

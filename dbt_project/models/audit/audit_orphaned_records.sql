@@ -8,12 +8,14 @@
 -- replayed night), or never extracted (deleted and purged at the source, or not read yet).
 -- Deleted children are not judged: no mart uses them, and a real org keeps returning deleted
 -- records (queryAll) whose parents were purged from its recycle bin.
+-- Children and parents are taken as of the as-of (a lead converted after it has no opportunity
+-- yet); a history row's lead may be deleted (merged) and still be its parent.
 with leads as (
-    select * from {{ ref('stg_salesforce__leads') }}
+    select * from {{ ref('int_leads') }}
 ),
 
 opportunities as (
-    select * from {{ ref('stg_salesforce__opportunities') }}
+    select * from {{ ref('int_opportunities') }}
 ),
 
 orphans as (
@@ -54,7 +56,7 @@ orphans as (
         history.lead_history_id as record_id,
         history.lead_id as parent_id
     from {{ ref('int_lead_history') }} as history
-    where history.lead_id not in (select leads.lead_id from leads)
+    where history.lead_id not in (select staged.lead_id from {{ ref('stg_salesforce__leads') }} as staged)
 ),
 
 in_raw as (
