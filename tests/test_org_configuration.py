@@ -87,10 +87,11 @@ def test_a_stock_org_configured_to_match_gives_the_contract_orgs_marts(
     assert contract_summary["status"] == stock_summary["status"] == "published"
     assert not stock_summary["quarantined"], "whole-number amounts are valid currency"
     if world.startswith("stale"):
-        assert set(stock_summary["skipped_objects"]) == {"Group", "LeadHistory"}
+        lacked = {"salesforce.group", "salesforce.leadhistory"}  # the org's; HubSpot has no connection
+        assert {o for o in stock_summary["skipped_objects"] if o.startswith("salesforce.")} == lacked
         with duckdb.connect(str(actual), read_only=True) as con:  # the marts say what they lacked
             unavailable = con.execute("select source_object from marts.mart_source_coverage where not is_available")
-            assert {o for (o,) in unavailable.fetchall()} == {"salesforce.group", "salesforce.leadhistory"}
+            assert {o for (o,) in unavailable.fetchall() if o.startswith("salesforce.")} == lacked
     unmapped = next(c for c in stock_summary["controls"] if c["control_name"] == "lead_status_unmapped")
     assert unmapped["failing_rows"] == 0 and unmapped["population"] > 0
     with duckdb.connect(str(actual), read_only=True) as con:

@@ -106,12 +106,13 @@ def read_after_as_of() -> dict[str, int]:
 
 
 def skipped_objects(run_id: str) -> dict[str, str]:
-    """Objects night ``run_id`` skipped, and why (their marts' inputs are empty, not wrong)."""
+    """Objects night ``run_id`` skipped, as ``system.object`` (``mart_source_coverage``'s names),
+    and why (their marts' inputs are empty, not wrong)."""
     frame = paths().warehouse.read_frame(
-        f"""select object, min(skipped) as why from raw_meta.loads
-            where run_id = {_text(run_id)} and skipped is not null group by object order by object"""
+        f"""select system || '.' || lower(object) as source_object, min(skipped) as why from raw_meta.loads
+            where run_id = {_text(run_id)} and skipped is not null group by all order by source_object"""
     )
-    return {row.object: row.why for row in frame.itertuples()}
+    return {row.source_object: row.why for row in frame.itertuples()}
 
 
 def failing_checks() -> list[dict[str, Any]]:
