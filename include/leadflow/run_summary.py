@@ -110,7 +110,8 @@ def skipped_objects(run_id: str) -> dict[str, str]:
     and why (their marts' inputs are empty, not wrong)."""
     frame = paths().warehouse.read_frame(
         f"""select system || '.' || lower(object) as source_object, min(skipped) as why from raw_meta.loads
-            where run_id = {_text(run_id)} and skipped is not null group by all order by source_object"""
+            where run_id = {_text(run_id)} and skipped is not null
+            group by system, lower(object) order by source_object"""
     )
     return {row.source_object: row.why for row in frame.itertuples()}
 
