@@ -172,14 +172,14 @@ class RawStore(ABC):
         system and object."""
         before = (*SALESFORCE_OBJECTS, *MARKETO_OBJECTS)  # the systems a warehouse could hold then
         system_of = "case object " + " ".join(f"when '{o.name}' then '{o.system}'" for o in before) + " end"
-        for table in SYSTEM_KEYED:
-            has_system = self._execute(
-                """select count(*) from information_schema.columns
-                   where table_schema = 'raw_meta' and table_name = ? and column_name = 'system'""",
-                [table],
-            )[0][0]
-            if has_system:
-                continue
+        keyed = {
+            name
+            for (name,) in self._execute(
+                """select table_name from information_schema.columns
+                   where table_schema = 'raw_meta' and column_name = 'system'"""
+            )
+        }
+        for table in (t for t in SYSTEM_KEYED if t not in keyed):
             if table == "watermarks":  # its key changes: a new table
                 self._execute("alter table raw_meta.watermarks rename to watermarks_by_object")
                 self._execute(WATERMARKS_DDL)

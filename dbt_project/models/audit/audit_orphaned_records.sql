@@ -59,12 +59,18 @@ orphans as (
     where history.lead_id not in (select staged.lead_id from {{ ref('stg_salesforce__leads') }} as staged)
 ),
 
+-- the orphans' parents that raw holds (only theirs: raw holds every version ever received)
 in_raw as (
     {%- for table in ['opportunity', 'account', 'lead'] %}
         select distinct
             '{{ table }}' as parent_table,
             record_id as parent_id
         from {{ source('salesforce', table) }}
+        where
+            record_id in (
+                select orphans.parent_id from orphans
+                where orphans.parent_table = '{{ table }}'
+            )
         {%- if not loop.last %}
             union all
         {%- endif %}
