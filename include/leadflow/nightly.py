@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from leadflow import org_config
 from leadflow.settings import dbt_started_here, paths
 from leadflow.sources import ALL_OBJECTS, SYSTEMS, source_object, source_system
 
@@ -125,7 +126,8 @@ def extract(system_name: str, object_name: str, run_id: str) -> dict[str, Any]:
 
 
 def project_fingerprint() -> str:
-    """A digest of what turns raw data into published marts: the dbt project and the GX suites."""
+    """A digest of what turns raw data into published marts: the dbt project, the GX suites and
+    the org's configuration."""
     where = paths()
     roots = [where.dbt_project / name for name in ("models", "macros", "seeds", "tests", "dbt_project.yml")]
     roots += [where.expectations / "gx" / name for name in ("expectations", "validation_definitions")]
@@ -133,6 +135,8 @@ def project_fingerprint() -> str:
     for root in roots:
         for path in sorted([root] if root.is_file() else (p for p in root.rglob("*") if p.is_file())):
             digest.update(str(path.relative_to(where.home)).encode() + b"\0" + path.read_bytes())
+    for path in org_config.fingerprint_files():
+        digest.update(b"org_config/" + path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

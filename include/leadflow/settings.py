@@ -17,6 +17,8 @@
                              warehouse before failing with the holder's name (default 600)
 ``LEADFLOW_REPORTS_DIR``     run summaries, GX data docs and the review packet
 ``LEADFLOW_HOME``            the project root (dbt_project/, expectations/)
+``LEADFLOW_ORG_CONFIG``      the org's configuration folder: CSV files that replace the shipped
+                             policy seeds of the same name (:mod:`leadflow.org_config`)
 """
 
 from __future__ import annotations
@@ -53,8 +55,11 @@ class Paths:
         inputs that a night does not change (CI runs them: tests/test_dbt_project.py; at ten
         thousand leads they were a sixth of the build's thread time), nor exposures, which name
         the marts' readers and have nothing to run."""
+        from leadflow import org_config
+
         return {
             **self.warehouse.dbt_env,
+            **org_config.dbt_env(self.dbt_project),
             "LEADFLOW_DBT": _installed_dbt(),
             "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test exposure",
         }

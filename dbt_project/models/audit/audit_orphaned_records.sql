@@ -10,12 +10,14 @@
 -- records (queryAll) whose parents were purged from its recycle bin.
 -- Children and parents are taken as of the as-of (a lead converted after it has no opportunity
 -- yet); a history row's lead may be deleted (merged) and still be its parent.
+-- Salesforce's checks: a HubSpot contact's deal is found through its associations, so a
+-- converted contact has no deal id to miss.
 with leads as (
-    select * from {{ ref('int_leads') }}
+    select * from {{ ref('salesforce__leads') }}
 ),
 
 opportunities as (
-    select * from {{ ref('int_opportunities') }}
+    select * from {{ ref('salesforce__opportunities') }}
 ),
 
 orphans as (
@@ -29,7 +31,6 @@ orphans as (
     from leads
     where
         leads.is_converted
-        and not leads.is_deleted
         and leads.converted_opportunity_id is not null
         and leads.converted_opportunity_id not in (select opportunities.opportunity_id from opportunities)
     union all
@@ -55,7 +56,7 @@ orphans as (
         'lead' as parent_table,
         history.lead_history_id as record_id,
         history.lead_id as parent_id
-    from {{ ref('int_lead_history') }} as history
+    from {{ ref('salesforce__lead_field_history') }} as history
     where history.lead_id not in (select staged.lead_id from {{ ref('stg_salesforce__leads') }} as staged)
 ),
 

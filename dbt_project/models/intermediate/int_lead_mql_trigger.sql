@@ -1,43 +1,34 @@
--- What made each MQL an MQL: the latest form the linked Marketo lead filled out in the 30 days
--- up to mql_at (ties: highest activity id); else "Score Threshold" if its score changed at or
+-- What made each MQL an MQL: the latest form the linked marketing person filled out in the 30
+-- days up to mql_at (ties: the later activity); else "Score Threshold" if its score changed at or
 -- before mql_at; else Unknown.
 with mqls as (
     select
         stages.lead_id,
         stages.mql_at,
-        links.marketo_lead_id
+        links.marketing_person_id
     from {{ ref('int_lead_stages') }} as stages
-    left join {{ ref('int_marketo_lead_links') }} as links
+    left join {{ ref('int_marketing_links') }} as links
         on stages.lead_id = links.lead_id
     where stages.mql_at is not null
 ),
 
 activities as (
-    select
-        activities.activity_id,
-        activities.marketo_lead_id,
-        activities.activity_at,
-        activities.primary_attribute_value,
-        types.activity_type_name
-    from {{ ref('stg_marketo__activities') }} as activities
-    inner join {{ ref('stg_marketo__activity_types') }} as types
-        on activities.activity_type_id = types.activity_type_id
-    where types.activity_type_name in ('Fill Out Form', 'Change Score')
+    select * from {{ ref('int_marketing_activities') }}
 ),
 
 forms as (
     select
         mqls.lead_id,
-        activities.primary_attribute_value as form_name,
+        activities.form_name,
         row_number() over (
             partition by mqls.lead_id
-            order by activities.activity_at desc, activities.activity_id desc
+            order by activities.activity_at desc, activities.activity_order desc
         ) as form_rank
     from mqls
     inner join activities
         on
-            mqls.marketo_lead_id = activities.marketo_lead_id
-            and activities.activity_type_name = 'Fill Out Form'
+            mqls.marketing_person_id = activities.marketing_person_id
+            and activities.activity_kind = 'form'
             and mqls.mql_at >= activities.activity_at
             and activities.activity_at >= {{ dbt.dateadd('day', -30, 'mqls.mql_at') }}
 ),
@@ -47,8 +38,8 @@ score_changes as (
     from mqls
     inner join activities
         on
-            mqls.marketo_lead_id = activities.marketo_lead_id
-            and activities.activity_type_name = 'Change Score'
+            mqls.marketing_person_id = activities.marketing_person_id
+            and activities.activity_kind = 'score'
             and mqls.mql_at >= activities.activity_at
 )
 

@@ -1,29 +1,13 @@
--- The first known source a lead ever carried. Walk, in order: the OldValue of its earliest
--- LeadSource change, the NewValue of each change (in time order, ties by id), the current
--- LeadSource. If none is known, the linked Marketo lead's leadSource; else Unknown.
-with source_changes as (
+-- The first known source a lead ever carried. Walk, in order: the source values its history
+-- shows (`int_lead_source_values`: in Salesforce the OldValue of its earliest LeadSource change,
+-- then the NewValue of each change), the current lead source. If none is known, the linked
+-- marketing person's source (Marketo's leadSource, HubSpot's original source); else Unknown.
+with walk as (
     select
         lead_id,
-        change_order,
-        old_value,
-        new_value
-    from {{ ref('int_lead_history') }}
-    where field_name = 'LeadSource'
-),
-
-walk as (
-    select
-        lead_id,
-        0 as walk_order,
-        old_value as source_value
-    from source_changes
-    where change_order = 1
-    union all
-    select
-        lead_id,
-        change_order as walk_order,
-        new_value as source_value
-    from source_changes
+        walk_order,
+        source_value
+    from {{ ref('int_lead_source_values') }}
     union all
     select
         lead_id,
@@ -51,25 +35,25 @@ first_known as (
     where source_name != 'Unknown'
 ),
 
-marketo_source as (
+marketing_source as (
     select
         links.lead_id,
-        {{ normalised_source('links.marketo_lead_source', 'aliases.canonical_source') }} as source_name
-    from {{ ref('int_marketo_lead_links') }} as links
+        {{ normalised_source('links.marketing_source', 'aliases.canonical_source') }} as source_name
+    from {{ ref('int_marketing_links') }} as links
     left join {{ ref('int_source_aliases') }} as aliases
-        on {{ alias_key('links.marketo_lead_source') }} = aliases.source_alias
+        on {{ alias_key('links.marketing_source') }} = aliases.source_alias
 )
 
 select
     leads.lead_id,
     coalesce(
         first_known.source_name,
-        case when marketo_source.source_name != 'Unknown' then marketo_source.source_name end,
+        case when marketing_source.source_name != 'Unknown' then marketing_source.source_name end,
         'Unknown'
     ) as original_source,
     case
-        when first_known.source_name is not null then 'salesforce'
-        when marketo_source.source_name != 'Unknown' then 'marketo'
+        when first_known.source_name is not null then 'crm'
+        when marketing_source.source_name != 'Unknown' then 'marketing'
         else 'none'
     end as original_source_origin
 from {{ ref('int_leads') }} as leads
@@ -77,5 +61,5 @@ left join first_known
     on
         leads.lead_id = first_known.lead_id
         and first_known.known_order = 1
-left join marketo_source
-    on leads.lead_id = marketo_source.lead_id
+left join marketing_source
+    on leads.lead_id = marketing_source.lead_id

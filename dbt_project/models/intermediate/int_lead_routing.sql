@@ -1,23 +1,23 @@
--- Routing from owner history. One owner change writes two history rows (ids and names):
--- only the id form moves a lead from a queue (00G...) to a user (005...).
-with routing_changes as (
+-- Each lead's first routing (from a queue, or from no owner, to a person), of every source system
+-- (conformed `lead_routings`). One row per routed lead.
+with routings as (
+    {{ union_systems('lead_routings') }}
+),
+
+ordered as (
     select
         lead_id,
-        lead_history_id,
-        created_at,
-        new_value as routed_owner_id,
-        row_number() over (partition by lead_id order by created_at, lead_history_id) as routing_order
-    from {{ ref('int_lead_history') }}
-    where
-        field_name = 'Owner'
-        and old_value like '00G%'
-        and new_value like '005%'
+        routing_id,
+        routed_at,
+        routed_owner_id,
+        row_number() over (partition by lead_id order by routed_at, routing_id) as routing_order
+    from routings
 )
 
 select
     lead_id,
-    lead_history_id as routing_history_id,
-    created_at as first_routed_at,
+    routing_id as routing_history_id,
+    routed_at as first_routed_at,
     routed_owner_id
-from routing_changes
+from ordered
 where routing_order = 1

@@ -28,7 +28,7 @@ select
     leads.rejection_reason as rejection_reason_raw,
     coalesce(
         routing.routed_owner_id,
-        case when leads.owner_id like '005%' then leads.owner_id end
+        case when leads.owner_is_person then leads.owner_id end
     ) as routed_owner_id,
     {{ stamped_or_derived('mql', 'leads.mql_stamped_at', 'status_history.mql_history_at', 'field history') }},
     {{ stamped_or_derived('routed', 'leads.routed_stamped_at', 'routing.first_routed_at', 'owner history') }},

@@ -1,19 +1,14 @@
--- One row per lead with Status history. hist(S): the earliest time its Status changed to a value
--- mapped to stage S (seed `lead_status_stages`). Recycling: the first change to nurture from a
+-- One row per lead with status history. hist(S): the earliest time its status changed to a value
+-- mapped to stage S (`int_lead_stage_events`). Recycling: the first change to nurture from a
 -- funnel stage (mql, accepted, rejected, sql) recycles the lead; a change to mql strictly after
 -- it is a re-MQL. `mql_history_count` counts every change to mql.
 with changes as (
     select
-        history.lead_id,
-        history.created_at,
-        new_stages.lifecycle_stage as new_stage,
-        old_stages.lifecycle_stage as old_stage
-    from {{ ref('int_lead_history') }} as history
-    inner join {{ ref('lead_status_stages') }} as new_stages
-        on history.new_value = new_stages.status
-    left join {{ ref('lead_status_stages') }} as old_stages
-        on history.old_value = old_stages.status
-    where history.field_name = 'Status'
+        lead_id,
+        changed_at as created_at,
+        new_stage,
+        old_stage
+    from {{ ref('int_lead_stage_events') }}
 ),
 
 recycles as (

@@ -1,8 +1,4 @@
--- Opportunity history rows that count: created at or before the as-of time and not deleted
--- (staging keeps the rows after the as-of too: the evidence `int_opportunities` rolls an
--- opportunity read after the as-of back with).
+-- Opportunity history rows at or before the as-of time, each holding the values after its change,
+-- of every source system (conformed `opportunity_history`).
 {{ config(materialized='view') }}
-select * from {{ ref('stg_salesforce__opportunity_history') }}
-where
-    not is_deleted
-    and created_at <= {{ as_of_timestamp() }}
+{{ union_systems('opportunity_history') }}

@@ -3,7 +3,7 @@
 -- only) has an `sql` event with a null `entered_at` and evidence 'status only'.
 --
 -- Incremental: a night rebuilds the events of the leads touched since the previous build (a
--- new lead version, history row, task or opportunity change); leads that left the universe
+-- new lead version, stage event, activity or opportunity change); leads that left the universe
 -- are removed by the post-hook. Replaying an earlier night rebuilds everything.
 {{ config(
     materialized='incremental',
@@ -14,7 +14,7 @@
 ) }}
 
 -- depends_on: {{ ref('int_leads') }}
--- depends_on: {{ ref('int_lead_history') }}
+-- depends_on: {{ ref('int_lead_stage_events') }}
 -- depends_on: {{ ref('int_lead_first_touch') }}
 -- depends_on: {{ ref('int_opportunities') }}
 
@@ -29,10 +29,10 @@
 with touched as (
     {% if since %}
         select lead_id from {{ ref('int_leads') }}
-        where system_modstamp > {{ since }}
+        where modified_at > {{ since }}
         union
-        select lead_id from {{ ref('int_lead_history') }}
-        where created_at > {{ since }}
+        select lead_id from {{ ref('int_lead_stage_events') }}
+        where changed_at > {{ since }}
         union
         select lead_id from {{ ref('int_lead_first_touch') }}
         where tasks_modified_at > {{ since }}
@@ -41,7 +41,7 @@ with touched as (
         from {{ ref('int_leads') }} as leads
         inner join {{ ref('int_opportunities') }} as opportunities
             on leads.converted_opportunity_id = opportunities.opportunity_id
-        where opportunities.system_modstamp > {{ since }}
+        where opportunities.modified_at > {{ since }}
     {% else %}
         select lead_id from {{ ref('int_leads') }}
     {% endif %}

@@ -242,14 +242,20 @@ class HubSpotClient:
             ]
 
     def histories(self, object_type: str, ids: list[str], properties: list[str]) -> list[dict[str, Any]]:
-        """The history of ``properties`` of each record, as entries (oldest first within a record)."""
+        """The history of ``properties`` of each record, as entries (oldest first within a record),
+        each with its ``position`` in its property's history: HubSpot orders entries of the same
+        time by when they were written, and the lifecycle breaks such ties by it (a form filled
+        twice in one second: the later one)."""
         entries: list[dict[str, Any]] = []
         for start in range(0, len(ids), HISTORY_BATCH):
             inputs = [{"id": i} for i in ids[start : start + HISTORY_BATCH]]
             body = {"inputs": inputs, "properties": ["hs_object_id"], "propertiesWithHistory": properties}
             for record in self.request("POST", f"/crm/v3/objects/{object_type}/batch/read", body=body)["results"]:
                 for name, versions in (record.get("propertiesWithHistory") or {}).items():
-                    entries += [{"objectId": record["id"], "property": name, **entry} for entry in reversed(versions)]
+                    entries += [
+                        {"objectId": record["id"], "property": name, **entry, "position": position}
+                        for position, entry in enumerate(reversed(versions))
+                    ]
         return entries
 
     def associations(self, from_type: str, to_type: str, ids: list[str]) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 -- The lifecycle fields are read by role, from the fields the org uses for them (seed
 -- `lead_fields`); a role the org has no field for is null.
 -- depends_on: {{ ref('lead_fields') }}
-{%- set fields = lead_fields() %}
+{%- set fields = lead_fields('salesforce') %}
 {%- set config = lead_field_config(fields) %}
 
 {%- set columns %}
@@ -13,9 +13,9 @@
     {{ json_text('Title') }} as title,
     {{ json_text('Country') }} as country,
     {{ json_text('Industry') }} as industry,
-    cast({{ json_text('NumberOfEmployees') }} as integer) as number_of_employees,
+    cast({{ json_text(fields.get('employee_count')) }} as integer) as number_of_employees,
     {{ json_text('Status') }} as status,
-    {{ json_text('LeadSource') }} as lead_source,
+    {{ json_text(fields.get('lead_source')) }} as lead_source,
     {{ json_text('OwnerId') }} as owner_id,
     coalesce(cast({{ json_text('IsDeleted') }} as boolean), false) as is_deleted,
     {{ json_text('MasterRecordId') }} as master_record_id,

@@ -1,4 +1,5 @@
--- Lead history rows that count: created at or before the as-of time and not deleted (staging
+-- Salesforce LeadHistory rows that count (the evidence its conformed stage events, routings and
+-- source walk are read from): created at or before the as-of time and not deleted (staging
 -- keeps the rows after the as-of too: the evidence `int_leads` rolls a lead read after it back with).
 -- `change_order` orders a lead's changes of one field (ties broken by id).
 -- A view: each reader keeps one field's changes, and DuckDB filters before it numbers them,

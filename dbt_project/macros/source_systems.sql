@@ -1,0 +1,27 @@
+{#
+    The source systems whose conformed models (`models/conformed/<system>/<system>__<entity>`) the
+    intermediate models union: each provides every conformed entity under one enforced contract
+    (`models/conformed/_conformed__models.yml`), an empty one where the system cannot express it.
+    A system whose connection is not configured lands nothing, and its models are empty.
+    Adding a source system is adding its name here (tests/test_dbt_project.py checks this list
+    against the Python registry's CRMs and the conformed models against the contracts).
+#}
+{% macro source_systems() %}
+    {{ return(['salesforce', 'hubspot']) }}
+{% endmacro %}
+
+{# One conformed entity of every source system, as one relation (`int_<entity>` select from it):
+   the contract's columns by name, in its order. #}
+{% macro union_systems(entity) %}
+    {%- for system in source_systems() %}
+        {%- set relation = ref(system ~ '__' ~ entity) %}
+        {%- set columns = ['*'] %}
+        {%- if execute %}
+            {%- set columns = graph.nodes['model.leadflow.' ~ system ~ '__' ~ entity].columns.keys() | list %}
+        {%- endif %}
+        select {{ columns | join(', ') }} from {{ relation }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+{% endmacro %}
