@@ -191,8 +191,8 @@ def check_marts(
 
 
 def use_sandbox(monkeypatch: pytest.MonkeyPatch, sandbox: RunningSandbox, warehouse: Path) -> None:
-    monkeypatch.setenv("AIRFLOW_CONN_SALESFORCE_DEFAULT", sandbox.airflow_connection())
-    monkeypatch.setenv("AIRFLOW_CONN_MARKETO_DEFAULT", sandbox.airflow_connection())
+    for name, value in sandbox.connections_env().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("LEADFLOW_WAREHOUSE", str(warehouse))
     monkeypatch.delenv("LEADFLOW_WORK_WAREHOUSE", raising=False)
     monkeypatch.setenv("LEADFLOW_REPORTS_DIR", str(warehouse.parent / "reports"))

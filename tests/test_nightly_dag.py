@@ -156,7 +156,7 @@ def test_airflow_runs_the_night_and_marts_equal_reference(dag, generated_fixture
     as_of = json.loads((generated_fixture / "manifest.json").read_text())["as_of"]
     said: list[str] = []
     with running_sandbox(generated_fixture, tmp_path / "tls") as sandbox:
-        env = nightly_env(sandbox.airflow_connection(), warehouse)
+        env = nightly_env(sandbox, warehouse)
         env["LEADFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
         code = run_nightly(env, as_of, tmp_path / "dag.log", said.append)
     assert code == 0, (tmp_path / "dag.log").read_text()[-4000:]
@@ -183,7 +183,7 @@ def test_airflow_runs_the_night_and_marts_equal_reference(dag, generated_fixture
     # the same night again, with nothing new: extraction runs, nothing is rebuilt or published
     published = warehouse.stat().st_ino
     with running_sandbox(generated_fixture, tmp_path / "tls") as sandbox:
-        env = nightly_env(sandbox.airflow_connection(), warehouse)
+        env = nightly_env(sandbox, warehouse)
         env["LEADFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
         code = run_nightly(env, as_of, tmp_path / "rerun.log")
     assert code == 0, (tmp_path / "rerun.log").read_text()[-4000:]

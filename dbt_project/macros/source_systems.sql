@@ -10,6 +10,12 @@
     {{ return(['salesforce', 'hubspot']) }}
 {% endmacro %}
 
+{# Each system's source object of opportunity history (`raw_objects`): without it tonight, what
+   history tells (close-date pushes) is not known. #}
+{% macro opportunity_history_objects() %}
+    {{ return({'salesforce': 'salesforce.opportunityhistory', 'hubspot': 'hubspot.deals_history'}) }}
+{% endmacro %}
+
 {# One conformed entity of every source system, as one relation (`int_<entity>` select from it):
    the contract's columns by name, in its order. #}
 {% macro union_systems(entity) %}

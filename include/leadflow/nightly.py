@@ -168,6 +168,7 @@ def hold_writer(context: Any) -> None:
     """``pre_execute`` of the DAG's dbt producer: it holds the writer lock while dbt builds, and
     names this process as dbt's starter (Cosmos starts dbt from here, with this environment)."""
     os.environ.update(dbt_started_here())
+    org_config.seed_path(paths().dbt_project)  # the org's seeds composed on this worker too
     stack = ExitStack()
     stack.enter_context(_writing("dbt build", context["run_id"]))
     _held[context["ti"].task_id] = stack

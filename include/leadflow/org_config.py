@@ -7,8 +7,10 @@ does not hold keeps its default. ``lead_fields.csv`` is the one file merged rath
 the org's file (``role,field``) names its own system's fields, and a role it does not list keeps
 the shipped default, so a folder need only say what differs.
 
-The composed folder is named by a digest of its content, so each process that starts dbt (the
-DAG's producer, ``make night``) composes the same folder and none writes another's.
+The composed folder (``dbt_project/org-config-seeds/<digest>``, inside the project: dbt writes a
+seed's compiled form to its path under ``target/``, which for a path outside the project is the
+seed file itself) is named by a digest of its content, so each process that starts dbt (the DAG's
+producer, ``make night``) composes the same folder and none writes another's.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+
+COMPOSED = "org-config-seeds"  # under the dbt project (git-ignored)
 
 ORG_CONFIG_ENV = "LEADFLOW_ORG_CONFIG"
 SEED_PATH_ENV = "LEADFLOW_SEED_PATH"
@@ -71,7 +75,7 @@ def merged_lead_fields(default: str, org: str, org_name: str = MERGED_BY_ROLE) -
 
 def composed_files(seeds: Path, org: Path) -> dict[str, str]:
     """The seed folder's files as dbt should read them: the shipped ones with the org's in place."""
-    files = {path.name: path.read_text(encoding="utf-8") for path in sorted(seeds.iterdir()) if path.is_file()}
+    files = {path.name: path.read_text(encoding="utf-8") for path in sorted(seeds.glob("*.csv"))}
     for path in sorted(org.glob("*.csv")):
         if path.name not in files:
             raise OrgConfigError(
@@ -84,22 +88,23 @@ def composed_files(seeds: Path, org: Path) -> dict[str, str]:
 
 def seed_path(dbt_project: Path) -> Path | None:
     """The folder dbt reads seeds from for the org's configuration (composed if not there yet),
-    or None when no configuration is set (dbt reads the shipped ``seeds/``)."""
+    relative to the project, or None when no configuration is set (dbt reads ``seeds/``)."""
     org = folder()
     if org is None:
         return None
     files = composed_files(dbt_project / "seeds", org)
     digest = hashlib.sha256("\0".join(f"{n}\0{t}" for n, t in sorted(files.items())).encode()).hexdigest()[:16]
-    target = Path(tempfile.gettempdir()) / f"leadflow-seeds-{digest}"
+    target = dbt_project / COMPOSED / digest
     if not target.is_dir():
-        staging = Path(tempfile.mkdtemp(prefix="leadflow-seeds-"))
+        target.parent.mkdir(exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".composing-", dir=target.parent))
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
         try:
             staging.rename(target)
         except OSError:  # another process composed the same folder first
             shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return target.relative_to(dbt_project)
 
 
 def dbt_env(dbt_project: Path) -> dict[str, str]:

@@ -248,7 +248,7 @@ def bench(
 
         def use_warehouse(folder: Path) -> None:
             folder.mkdir(exist_ok=True)
-            os.environ.update(nightly_env(sandbox.airflow_connection(), folder / "leadflow.duckdb"))
+            os.environ.update(nightly_env(sandbox, folder / "leadflow.duckdb"))
             os.environ["LEADFLOW_REPORTS_DIR"] = str(folder / "reports")
             # dbt's artifacts beside this warehouse: in the checkout's target/ its parse would
             # replace the install-time one, and the next `make demo` would parse the whole project

@@ -35,18 +35,26 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+ORG_CONFIG_HELP = (
+    "the org's configuration folder: CSV files replacing the shipped policy seeds of the same name "
+    "(default: the fixture's org_config/ if it has one)"
+)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from leadflow_dev.demo import run_demo
 
     fixtures = Path(args.fixtures) if args.fixtures else None
-    return run_demo(fixtures, Path(args.warehouse), args.as_of, args.sandbox_clock)
+    org_config = Path(args.org_config) if args.org_config else None
+    return run_demo(fixtures, Path(args.warehouse), args.as_of, args.sandbox_clock, org_config)
 
 
 def _night(args: argparse.Namespace) -> int:
     from leadflow_dev.demo import run_night
 
     fixtures = Path(args.fixtures) if args.fixtures else None
-    summary = run_night(fixtures, Path(args.warehouse), args.as_of, args.sandbox_clock)
+    org_config = Path(args.org_config) if args.org_config else None
+    summary = run_night(fixtures, Path(args.warehouse), args.as_of, args.sandbox_clock, org_config=org_config)
     print(f"night done; run summary: {summary}")
     return 0
 
@@ -83,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--warehouse", default="warehouse/leadflow.duckdb", help="published warehouse file")
     demo.add_argument("--as-of", help="run as-of time (default: the manifest's as_of)")
     demo.add_argument("--sandbox-clock", help=CLOCK_HELP)
+    demo.add_argument("--org-config", help=ORG_CONFIG_HELP)
     demo.set_defaults(func=_demo)
 
     night = commands.add_parser("night", help="the same night without Airflow (sandbox + task bodies in order)")
@@ -90,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     night.add_argument("--warehouse", default="warehouse/leadflow.duckdb", help="published warehouse file")
     night.add_argument("--as-of", help="run as-of time (default: the manifest's as_of)")
     night.add_argument("--sandbox-clock", help=CLOCK_HELP)
+    night.add_argument("--org-config", help=ORG_CONFIG_HELP)
     night.set_defaults(func=_night)
 
     return parser

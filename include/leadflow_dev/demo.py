@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from leadflow import dbt_docs
+from leadflow.org_config import ORG_CONFIG_ENV
 from leadflow.report.packet import build_published_packet
 from leadflow.settings import PROJECT_ROOT, paths
 from leadflow.timefmt import parse_instant
 
 from leadflow_dev.generator import generate
 from leadflow_dev.progress import Progress
-from leadflow_dev.sandbox.process import running_sandbox
+from leadflow_dev.sandbox.process import RunningSandbox, running_sandbox
 
 NIGHTLY = "leadflow_nightly"
 SUCCEEDED = re.compile(rf"DagRun Finished: dag_id={NIGHTLY}, .* state=success,")
@@ -34,14 +35,10 @@ DEMO_SEED = 7
 DEMO_AS_OF = "2026-06-30T23:00:00Z"
 
 
-def nightly_env(sandbox_connection_json: str, warehouse: Path) -> dict[str, str]:
-    """Environment of an ``airflow dags test`` run against a sandbox (connections by environment)."""
-    return {
-        **os.environ,
-        "LEADFLOW_WAREHOUSE": str(warehouse),
-        "AIRFLOW_CONN_SALESFORCE_DEFAULT": sandbox_connection_json,
-        "AIRFLOW_CONN_MARKETO_DEFAULT": sandbox_connection_json,
-    }
+def nightly_env(sandbox: RunningSandbox, warehouse: Path) -> dict[str, str]:
+    """Environment of an ``airflow dags test`` run against a sandbox (connections by environment,
+    for the systems its fixture holds)."""
+    return {**os.environ, "LEADFLOW_WAREHOUSE": str(warehouse), **sandbox.connections_env()}
 
 
 def run_nightly(
@@ -126,12 +123,17 @@ class ClockBeforeAsOf(ValueError):
 
 @contextmanager
 def sandboxed_night(
-    fixtures: Path | None, warehouse: Path, as_of: str | None, sandbox_clock: str | None = None
+    fixtures: Path | None,
+    warehouse: Path,
+    as_of: str | None,
+    sandbox_clock: str | None = None,
+    org_config: Path | None = None,
 ) -> Iterator[tuple[dict, str, Path]]:
     """A sandbox serving ``fixtures`` (a generated demo fixture by default) at ``sandbox_clock``
     (default: the as-of; a later clock rehearses a late night, a retry or a backfill: the source
     has moved on since the as-of); yields the night's environment (connections to the sandbox,
-    warehouse, reports), its as-of and reports dir."""
+    warehouse, reports, the org's configuration folder: ``org_config``, else the fixture's own
+    ``org_config/`` if it has one), its as-of and reports dir."""
     warehouse = warehouse.resolve()
     reports = Path(os.environ.get("LEADFLOW_REPORTS_DIR", warehouse.parent / "reports")).resolve()
     reports.mkdir(parents=True, exist_ok=True)
@@ -147,8 +149,12 @@ def sandboxed_night(
     with running_sandbox(
         fixtures, PROJECT_ROOT / ".airflow" / "sandbox-tls", as_of=sandbox_clock, log_file=reports / "sandbox.log"
     ) as sandbox:
-        env = nightly_env(sandbox.airflow_connection(), warehouse)
+        env = nightly_env(sandbox, warehouse)
         env["LEADFLOW_REPORTS_DIR"] = str(reports)
+        org_config = org_config or (fixtures / "org_config" if (fixtures / "org_config").is_dir() else None)
+        if org_config:
+            print(f"The org's configuration: {org_config}")
+            env[ORG_CONFIG_ENV] = str(org_config.resolve())
         yield env, as_of, reports
 
 
@@ -174,10 +180,16 @@ class DemoRunning(RuntimeError):
     """Another ``make demo`` holds this checkout."""
 
 
-def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None, sandbox_clock: str | None = None) -> int:
+def run_demo(
+    fixtures: Path | None,
+    warehouse: Path,
+    as_of: str | None,
+    sandbox_clock: str | None = None,
+    org_config: Path | None = None,
+) -> int:
     try:
         with only_demo_on_this_checkout():
-            return _run_demo(fixtures, warehouse, as_of, sandbox_clock)
+            return _run_demo(fixtures, warehouse, as_of, sandbox_clock, org_config)
     except DemoRunning as busy:
         print(f"{busy}; wait for it to finish, or stop it", file=sys.stderr)
         return 1
@@ -186,9 +198,11 @@ def run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None, sandbox_
         return 1
 
 
-def _run_demo(fixtures: Path | None, warehouse: Path, as_of: str | None, sandbox_clock: str | None) -> int:
+def _run_demo(
+    fixtures: Path | None, warehouse: Path, as_of: str | None, sandbox_clock: str | None, org_config: Path | None
+) -> int:
     with (
-        sandboxed_night(fixtures, warehouse, as_of, sandbox_clock) as (env, as_of, reports),
+        sandboxed_night(fixtures, warehouse, as_of, sandbox_clock, org_config) as (env, as_of, reports),
         environment(env),
         ThreadPoolExecutor(max_workers=2) as beside,
     ):
@@ -225,11 +239,12 @@ def run_night(
     as_of: str | None,
     sandbox_clock: str | None = None,
     run_id: str = "make-night",
+    org_config: Path | None = None,
 ) -> Path:
     """One night without Airflow against a sandbox; the run summary's path."""
     from leadflow import nightly
 
-    with sandboxed_night(fixtures, warehouse, as_of, sandbox_clock) as (env, as_of, _), environment(env):
+    with sandboxed_night(fixtures, warehouse, as_of, sandbox_clock, org_config) as (env, as_of, _), environment(env):
         return nightly.run(parse_instant(as_of), run_id)
 
 

@@ -98,11 +98,15 @@ select
     cast({{ dbt.date_trunc('month', 'created_at') }} as date) as created_month,
     closed_at,
     case when closed_at is not null then {{ minutes_between('created_at', 'closed_at') }} / 1440.0 end as cycle_days,
-    -- without OpportunityHistory (skipped tonight) pushes are not known: null, not 0
+    -- without its system's opportunity history (skipped tonight) pushes are not known: null, not 0
     case
         when (
             select coverage.is_available from {{ ref('mart_source_coverage') }} as coverage
-            where coverage.source_object = 'salesforce.opportunityhistory'
+            where coverage.source_object = case source_system
+                {%- for system, history in opportunity_history_objects().items() %}
+                    when '{{ system }}' then '{{ history }}'
+                {%- endfor %}
+            end
         ) then close_date_pushes
     end as close_date_pushes,
     current_stage_entered_at,

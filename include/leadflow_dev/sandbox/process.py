@@ -26,6 +26,7 @@ class RunningSandbox:
     client_secret: str
     pid: int | None = None
     history_start: str | None = None  # the fixture's first instant: where a first Marketo export starts
+    systems: tuple[str, ...] = ("salesforce", "marketo")  # the source systems the fixture holds
 
     def airflow_connection(self, **extra: object) -> str:
         """An Airflow connection (JSON form) pointing a client at this sandbox (``extra``: more
@@ -43,6 +44,16 @@ class RunningSandbox:
                 },
             }
         )
+
+    def connections_env(self) -> dict[str, str]:
+        """Airflow connections (by environment) to this sandbox for the systems its fixture holds;
+        a night skips the others, as a real org's night skips a system it does not use."""
+        from leadflow.sources import source_system
+
+        return {
+            f"AIRFLOW_CONN_{source_system(name).connection_id.upper()}": self.airflow_connection()
+            for name in self.systems
+        }
 
     def admin(self, path: str, body: dict | None = None) -> dict:
         response = requests.request(
@@ -107,7 +118,10 @@ def running_sandbox(
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_file, "ab")  # noqa: SIM115
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    sandbox = RunningSandbox(f"https://127.0.0.1:{port}", tls_dir / "ca.pem", "leadflow", secret, process.pid)
+    from leadflow.sources import SYSTEMS
+
+    held = tuple(system.name for system in SYSTEMS if (fixtures / system.name).is_dir())
+    sandbox = RunningSandbox(f"https://127.0.0.1:{port}", tls_dir / "ca.pem", "leadflow", secret, process.pid, systems=held)
     try:
         deadline = time.monotonic() + start_seconds
         while True:
