@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import BIN, PROJECT_ROOT, dbt
 from leadflow.settings import paths
-from leadflow.sources import ALL_OBJECTS
+from leadflow.sources import ALL_OBJECTS, SYSTEMS
 from leadflow.timefmt import parse_instant
 from leadflow.warehouse.duckdb import DuckDBWarehouse
 
@@ -101,3 +101,29 @@ def test_the_marts_read_only_intermediate_models() -> None:
         for mart in marts
     }
     assert not any(reads.values()), {mart: names for mart, names in reads.items() if names}
+
+
+def test_every_crm_provides_every_conformed_entity_under_its_one_contract() -> None:
+    """The int models union each conformed entity over the dbt project's source systems: each
+    system's model of an entity exists and enforces the entity's one contract (same columns, same
+    types, same order), and the systems are the registry's lead databases (not Marketo, whose
+    activities Salesforce's conformed models carry)."""
+    nodes = json.loads(paths().dbt_manifest.read_text())["nodes"]
+    models = [n for n in nodes.values() if n["resource_type"] == "model"]
+    conformed = [n for n in models if "/conformed/" in n["original_file_path"]]
+    contracted = {n["name"]: n for n in conformed if n["contract"]["enforced"]}
+    systems = sorted({name.split("__")[0] for name in contracted})
+    assert systems == sorted(s.name for s in SYSTEMS if s.name != "marketo")
+    entities = {name.split("__")[1] for name in contracted}
+    assert len(entities) >= 13
+    for entity in entities:
+        shapes = {
+            system: [(c["name"], c["data_type"]) for c in contracted[f"{system}__{entity}"]["columns"].values()]
+            for system in systems
+        }
+        assert len({tuple(shape) for shape in shapes.values()}) == 1, (entity, shapes)
+        assert ("source_system", "text") in shapes[systems[0]]
+        union = nodes.get(f"model.leadflow.int_{entity}") or nodes["model.leadflow.int_lead_routing"]
+        if entity in ("leads", "opportunities", "owners", "touches"):
+            read = {upstream.split(".")[-1] for upstream in union["depends_on"]["nodes"]}
+            assert read >= {f"{system}__{entity}" for system in systems}, "source_systems() names every system"

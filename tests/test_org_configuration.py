@@ -35,22 +35,26 @@ def _as_a_real_org(fixture: Path) -> None:
     write_jsonl(opportunities, rows)
 
 
-def _night(fixture: Path, home: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dict]:
-    """One night of ``fixture`` built by the project at ``home``; the published warehouse, summary."""
+def _night(fixture: Path, org_config: Path | None, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dict]:
+    """One night of ``fixture`` with the org's configuration folder ``org_config`` (None: the
+    shipped defaults); the published warehouse, summary."""
     warehouse = tmp / "warehouse" / "leadflow.duckdb"
     with running_sandbox(fixture, tmp / "tls") as sandbox:
         sandbox.set_clock(AS_OF)
         use_sandbox(monkeypatch, sandbox, warehouse)
-        monkeypatch.setenv("LEADFLOW_HOME", str(home))
+        if org_config:
+            monkeypatch.setenv("LEADFLOW_ORG_CONFIG", str(org_config))
+        else:
+            monkeypatch.delenv("LEADFLOW_ORG_CONFIG", raising=False)
         summary = json.loads(run_night(AS_OF).read_text())
     return warehouse, summary
 
 
-def _project_for(shape: OrgShape, home: Path) -> Path:
-    for part in ("dbt_project", "expectations"):
-        shutil.copytree(PROJECT_ROOT / part, home / part, ignore=shutil.ignore_patterns("logs", "uncommitted"))
-    (home / "dbt_project" / "seeds" / "lead_fields.csv").write_text(shape.lead_fields_csv())
-    return home
+def _org_config_for(shape: OrgShape, folder: Path) -> Path:
+    """The org's configuration folder: its own ``lead_fields.csv`` (``role,field``)."""
+    folder.mkdir(parents=True)
+    (folder / "lead_fields.csv").write_text(shape.lead_fields_csv())
+    return folder
 
 
 def _marts(warehouse: Path, statuses: dict[str, str]) -> dict[str, pd.DataFrame]:
@@ -80,9 +84,9 @@ def test_a_stock_org_configured_to_match_gives_the_contract_orgs_marts(
         generate(contract, 300, 5, AS_OF)
     render(contract, tmp_path / "stock", STOCK_ORG)
 
-    expected, contract_summary = _night(contract, PROJECT_ROOT, tmp_path / "a", monkeypatch)
-    home = _project_for(STOCK_ORG, tmp_path / "stock-home")
-    actual, stock_summary = _night(tmp_path / "stock", home, tmp_path / "b", monkeypatch)
+    expected, contract_summary = _night(contract, None, tmp_path / "a", monkeypatch)
+    org_config = _org_config_for(STOCK_ORG, tmp_path / "stock-config")
+    actual, stock_summary = _night(tmp_path / "stock", org_config, tmp_path / "b", monkeypatch)
 
     assert contract_summary["status"] == stock_summary["status"] == "published"
     assert not stock_summary["quarantined"], "whole-number amounts are valid currency"
@@ -111,8 +115,8 @@ def test_an_org_without_stamped_dates_takes_each_stage_from_history(
     fields configured empty), history gives the same times, and says so in the evidence."""
     render(generated_fixture, tmp_path / "unstamped", NO_STAMPS)
     expected = built_night  # the same world, stamped, at the same as-of
-    home = _project_for(NO_STAMPS, tmp_path / "unstamped-home")
-    actual, summary = _night(tmp_path / "unstamped", home, tmp_path / "b", monkeypatch)
+    org_config = _org_config_for(NO_STAMPS, tmp_path / "unstamped-config")
+    actual, summary = _night(tmp_path / "unstamped", org_config, tmp_path / "b", monkeypatch)
     assert summary["status"] == "published"
     query = "select lead_id, mql_at, accepted_at, rejected_at from marts.fct_lead_lifecycle order by lead_id"
     with duckdb.connect(str(expected), read_only=True) as stamped, duckdb.connect(str(actual), read_only=True) as con:
@@ -137,7 +141,7 @@ def test_doctor_names_every_unmapped_status_and_missing_field(
         use_sandbox(monkeypatch, sandbox, tmp_path / "w.duckdb")
         assert doctor.main(PROJECT_ROOT / "dbt_project" / "seeds") == 1
     said = capsys.readouterr().out
-    assert "Lead Status value 'Recycled - Cold' is not mapped to a lifecycle stage" in said
+    assert "The value 'Recycled - Cold' of the status field Status is not mapped to a lifecycle stage" in said
     assert "Marketing Qualified" not in said, "stock values ship mapped"
     for contract_field in ("MQL_Date__c", "SQL_Date__c", "Rejection_Reason__c", "Lead_Score__c"):
         assert f"configured as the Lead field {contract_field}, which this org does not have" in said

@@ -31,3 +31,10 @@
         {%- endif %}
     {%- endfor %}
 {% endmacro %}
+
+{# Texts as an SQL list of literals: `'a', 'b'`. #}
+{% macro quoted_list(texts) -%}
+    {%- set quoted = [] %}
+    {%- for text in texts %}{% do quoted.append("'" ~ (text | replace("'", "''")) ~ "'") %}{% endfor %}
+    {{- quoted | join(', ') -}}
+{%- endmacro %}

@@ -29,10 +29,11 @@ def _quality_init(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from leadflow import doctor
+    from leadflow import doctor, org_config
     from leadflow.settings import paths
 
-    return doctor.main(paths().dbt_project / "seeds")
+    project = paths().dbt_project
+    return doctor.main(project / (org_config.seed_path(project) or "seeds"))
 
 
 def _docs(args: argparse.Namespace) -> int:
@@ -74,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(func=_quality_init)
 
     check = commands.add_parser(
-        "doctor", help="check the lifecycle mapping (seeds lead_status_stages, lead_fields) against the org"
+        "doctor",
+        help="check the lifecycle configuration (lead_status_stages, lead_fields, owner_time_zones; "
+        "LEADFLOW_ORG_CONFIG's over the shipped seeds) against each connected org or portal",
     )
     check.set_defaults(func=_doctor)
 

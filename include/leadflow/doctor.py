@@ -1,11 +1,14 @@
 """``leadflow doctor``: does the lifecycle configuration fit the org Leadflow is pointed at?
 
-Reads the org's Lead describe (its fields, and the values of its Status picklist) and the two
-seeds that map an org onto the lifecycle (``lead_status_stages``: Status value -> stage;
-``lead_fields``: role -> Lead field), and says in plain words what does not fit: a Status value
-no stage is given (those leads would fall out of every stage), a configured field the org does
-not have (the night then reads nothing there), a stage no Status value reaches. Nothing here
-stops a night; it tells the person configuring Leadflow what to change, and where.
+For each source system with a connection (a Salesforce org, a HubSpot portal) it reads the
+fields of a lead (Salesforce's Lead describe; HubSpot's contact properties) with the values of
+their picklists, and the configuration that maps them onto the lifecycle (the seeds as the night
+reads them, the org's configuration folder composed over the shipped ones: ``lead_status_stages``
+field, value -> stage; ``lead_fields`` role -> field; ``owner_time_zones``), and says in plain
+words what does not fit: a status value no stage is given (those leads would fall out of every
+stage), a configured field the org does not have (the night then reads nothing there), a stage no
+status value reaches, a HubSpot owner without a time zone. Nothing here stops a night; it tells
+the person configuring Leadflow what to change, and where.
 """
 
 from __future__ import annotations
@@ -29,41 +32,51 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def diagnose(lead_fields: list[dict[str, Any]], seeds: Path) -> list[Finding]:
-    """What does not fit between the org's Lead ``describe`` fields and the seeds in ``seeds``."""
+def diagnose(lead_fields: list[dict[str, Any]], seeds: Path, system: str = "salesforce") -> list[Finding]:
+    """What does not fit between the org's lead fields (``{"name", "picklistValues": [{"value"}]}``,
+    as Salesforce's describe gives them) and the seeds in ``seeds``, for ``system``. Its status
+    fields are the fields of the status table the org's lead has (Salesforce: ``Status``)."""
     status_seed, fields_seed = seeds / "lead_status_stages.csv", seeds / "lead_fields.csv"
-    stages = {row["status"]: row["lifecycle_stage"] for row in _rows(status_seed)}
     org_fields = {field["name"]: field for field in lead_fields}
-    status = org_fields.get("Status", {})
-    values = [entry["value"] for entry in status.get("picklistValues", []) if entry.get("active", True)]
+    table = [row for row in _rows(status_seed) if row["field"] in org_fields]
+    stages = {(row["field"], row["value"]): row["lifecycle_stage"] for row in table}
+    values = [
+        (name, entry["value"])
+        for name in dict.fromkeys(row["field"] for row in table)
+        for entry in org_fields[name].get("picklistValues", [])
+        if entry.get("active", True)
+    ]
     findings = [
         Finding(
             True,
-            f"Lead Status value {value!r} is not mapped to a lifecycle stage: leads holding it count in no "
-            f"stage until it is. Add a row `{value},<stage>` to {status_seed} (stages: {', '.join(STAGES)}).",
+            f"The value {value!r} of the status field {field} is not mapped to a lifecycle stage: leads holding "
+            f"it count in no stage until it is. Add a row `{field},{value},<stage>` to lead_status_stages.csv "
+            f"(stages: {', '.join(STAGES)}).",
         )
-        for value in values
-        if value not in stages
+        for field, value in values
+        if (field, value) not in stages and value
     ]
-    reached = {stages[value] for value in values if value in stages}
+    reached = {stages[key] for key in values if key in stages}
     findings += [
         Finding(
             False,
-            f"No Lead Status value of the org maps to the stage {stage!r}: it is known only from its "
+            f"No status value of the org maps to the stage {stage!r}: it is known only from its "
             "stamped date field, if one is configured.",
         )
         for stage in STAGES
         if values and stage not in reached
     ]
     for row in _rows(fields_seed):
+        if row.get("system", system) != system:
+            continue
         field = (row["field"] or "").strip()
         if field and field not in org_fields:
             findings.append(
                 Finding(
                     True,
-                    f"The {row['role'].replace('_', ' ')} is configured as the Lead field {field}, which this org does "
-                    f"not have. Set the org's field in {fields_seed}, or leave it empty (the stage's time then "
-                    "comes from Status history).",
+                    f"The {row['role'].replace('_', ' ')} is configured as the {LEAD[system]} field {field}, which "
+                    f"this org does not have. Set the org's field in lead_fields.csv, or leave it empty (the "
+                    "stage's time then comes from status history).",
                 )
             )
         elif not field:
@@ -71,14 +84,60 @@ def diagnose(lead_fields: list[dict[str, Any]], seeds: Path) -> list[Finding]:
     return findings
 
 
-def main(seeds: Path) -> int:
-    """Check the Salesforce connection's org against the seeds; 1 when something must be fixed."""
+def owners_without_time_zone(owners: list[dict[str, Any]], seeds: Path, portal_zone: str) -> list[Finding]:
+    """HubSpot owners carry no time zone: each one not in ``owner_time_zones`` takes the portal's."""
+    zoned = {row["owner_email"].strip().lower() for row in _rows(seeds / "owner_time_zones.csv")}
+    return [
+        Finding(
+            True,
+            f"The owner {owner.get('email')} has no time zone in owner_time_zones.csv: its SLA clocks run on the "
+            f"portal's ({portal_zone}). Add a row `{owner.get('email')},<IANA zone>`.",
+        )
+        for owner in owners
+        if not owner.get("archived") and (owner.get("email") or "").strip().lower() not in zoned
+    ]
+
+
+LEAD = {"salesforce": "Lead", "hubspot": "contact"}
+
+
+def _salesforce(conn_id: str, seeds: Path) -> list[Finding]:
     from leadflow import connections
     from leadflow.extract.salesforce import SalesforceClient
-    from leadflow.sources import source_system
 
-    client = SalesforceClient(connections.credentials(source_system("salesforce").connection_id))
-    findings = diagnose(client.describe_fields("Lead"), seeds)
+    client = SalesforceClient(connections.credentials(conn_id))
+    return diagnose(client.describe_fields("Lead"), seeds, "salesforce")
+
+
+def _hubspot(conn_id: str, seeds: Path) -> list[Finding]:
+    from leadflow import connections
+    from leadflow.extract.hubspot import HubSpotClient
+
+    client = HubSpotClient(connections.credentials(conn_id))
+    properties = client.request("GET", "/crm/v3/properties/contacts")["results"]
+    fields = [
+        {"name": p["name"], "picklistValues": [{"value": o["value"]} for o in p.get("options") or []]}
+        for p in properties
+    ]
+    owners = [owner for page in client.listed("/crm/v3/owners") for owner in page]
+    zone = client.request("GET", "/account-info/v3/details").get("timeZone") or "UTC"
+    return diagnose(fields, seeds, "hubspot") + owners_without_time_zone(owners, seeds, zone)
+
+
+CHECKS = {"salesforce": _salesforce, "hubspot": _hubspot}
+
+
+def main(seeds: Path) -> int:
+    """Check each connected CRM against the seeds ``seeds`` (as the night reads them); 1 when
+    something must be fixed."""
+    from leadflow import connections
+    from leadflow.sources import SYSTEMS
+
+    findings: list[Finding] = []
+    for system in SYSTEMS:
+        if system.name in CHECKS and connections.configured(system.connection_id):
+            print(f"Checking the {system.title} connection ({system.connection_id}) against {seeds}")
+            findings += CHECKS[system.name](system.connection_id, seeds)
     problems = [f for f in findings if f.problem]
     for finding in sorted(findings, key=lambda f: not f.problem):
         print(f"{'PROBLEM' if finding.problem else 'note'}: {finding.text}")

@@ -82,7 +82,8 @@ def composed_files(seeds: Path, org: Path) -> dict[str, str]:
                 f"{path}: no shipped seed of that name (the folder's files replace: {', '.join(sorted(files))})"
             )
         text = path.read_text(encoding="utf-8-sig")
-        files[path.name] = merged_lead_fields(files[path.name], text, str(path)) if path.name == MERGED_BY_ROLE else text
+        merged = path.name == MERGED_BY_ROLE
+        files[path.name] = merged_lead_fields(files[path.name], text, str(path)) if merged else text
     return files
 
 

@@ -36,11 +36,21 @@ converted_from as (
     where leads.converted_opportunity_id is not null
 ),
 
+-- whether each source system's opportunity history was extracted tonight
+history_coverage as (
+    select
+        is_available,
+        split_part(source_object, '.', 1) as source_system
+    from {{ ref('mart_source_coverage') }}
+    where source_object in ({{ quoted_list(opportunity_history_objects().values()) }})
+),
+
 enriched as (
     select
         opportunities.*,
         facts.current_stage_entered_at,
-        facts.close_date_pushes,
+        -- without its system's opportunity history (skipped tonight) pushes are not known: null, not 0
+        case when history_coverage.is_available then facts.close_date_pushes end as close_date_pushes,
         case when opportunities.is_closed then facts.first_closed_at end as closed_at,
         case
             when opportunities.amount is null then null
@@ -68,6 +78,7 @@ enriched as (
     from opportunities
     left join {{ ref('int_opportunity_history_facts') }} as facts
         on opportunities.opportunity_id = facts.opportunity_id
+    left join history_coverage on opportunities.source_system = history_coverage.source_system
     left join rates
         on opportunities.opportunity_id = rates.opportunity_id
     left join converted_from
@@ -98,17 +109,7 @@ select
     cast({{ dbt.date_trunc('month', 'created_at') }} as date) as created_month,
     closed_at,
     case when closed_at is not null then {{ minutes_between('created_at', 'closed_at') }} / 1440.0 end as cycle_days,
-    -- without its system's opportunity history (skipped tonight) pushes are not known: null, not 0
-    case
-        when (
-            select coverage.is_available from {{ ref('mart_source_coverage') }} as coverage
-            where coverage.source_object = case source_system
-                {%- for system, history in opportunity_history_objects().items() %}
-                    when '{{ system }}' then '{{ history }}'
-                {%- endfor %}
-            end
-        ) then close_date_pushes
-    end as close_date_pushes,
+    close_date_pushes,
     current_stage_entered_at,
     days_in_current_stage,
     coalesce(days_in_current_stage > stall_days, false) as is_stalled,

@@ -140,6 +140,37 @@ async def deal_pipelines(request: Request) -> Response:
     return JSONResponse(request.app.state.sandbox.store.documents.get("pipelines", {"results": []}))
 
 
+# HubSpot's own enumeration properties a lifecycle reads, with their stock options (a portal adds its own)
+ENUMERATIONS = {
+    "lifecyclestage": [
+        "subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead",
+        "opportunity", "customer", "evangelist", "other",
+    ],
+    "hs_lead_status": [
+        "NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT", "CONNECTED", "BAD_TIMING",
+    ],
+}  # fmt: skip
+
+
+async def object_properties(request: Request) -> Response:
+    """``GET /crm/v3/properties/{type}``: the properties the fixture's records hold; the
+    enumerations' options are the stock ones and every value the fixture uses."""
+    if (error := await _guard(request)) is not None:
+        return error
+    if (object_type := _object_type(request)) is None:
+        return _error(404, "OBJECT_NOT_FOUND", f"unknown object type {request.path_params['object_type']}")
+    store = request.app.state.sandbox.store
+    results = []
+    for name in store.property_names(PORTAL[object_type]):
+        if name in ENUMERATIONS:
+            values = dict.fromkeys([*ENUMERATIONS[name], *store.picklist(PORTAL[object_type], f"properties.{name}")])
+            options = [{"label": value, "value": value, "hidden": False} for value in values if value]
+            results.append({"name": name, "type": "enumeration", "fieldType": "select", "options": options})
+        else:
+            results.append({"name": name, "type": "string", "fieldType": "text", "options": []})
+    return JSONResponse({"results": results})
+
+
 def _paged(records: list[dict[str, Any]], offset: int, limit: int) -> dict[str, Any]:
     page = records[offset : offset + limit]
     body: dict[str, Any] = {"results": page}
@@ -290,6 +321,7 @@ ROUTES = [
     Route("/crm/v3/owners", _listing("owners")),
     Route("/crm/v3/owners/", _listing("owners")),
     Route("/crm/v3/pipelines/deals", deal_pipelines),
+    Route("/crm/v3/properties/{object_type}", object_properties),
     Route("/settings/v3/currencies/exchange-rates", _listing("exchange_rates")),
     Route("/crm/v3/objects/{object_type}/search", search, methods=["POST"]),
     Route("/crm/v3/objects/{object_type}/batch/read", batch_read, methods=["POST"]),

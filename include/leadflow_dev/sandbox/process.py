@@ -121,7 +121,8 @@ def running_sandbox(
     from leadflow.sources import SYSTEMS
 
     held = tuple(system.name for system in SYSTEMS if (fixtures / system.name).is_dir())
-    sandbox = RunningSandbox(f"https://127.0.0.1:{port}", tls_dir / "ca.pem", "leadflow", secret, process.pid, systems=held)
+    url = f"https://127.0.0.1:{port}"
+    sandbox = RunningSandbox(url, tls_dir / "ca.pem", "leadflow", secret, process.pid, systems=held)
     try:
         deadline = time.monotonic() + start_seconds
         while True:

@@ -260,6 +260,18 @@ class FixtureStore:
             self._picklists[key] = [value for (value,) in rows]
         return self._picklists[key]
 
+    def property_names(self, obj: SourceObject) -> list[str]:
+        """The names of the properties an object's records hold anywhere in the fixture (HubSpot:
+        what ``/crm/v3/properties/{type}`` lists), read once."""
+        key = (obj.name, "properties.*")
+        if key not in self._picklists:
+            with self._lock:
+                rows = self._con.execute(
+                    f"select distinct unnest(json_keys(line, '$.properties')) as name from {_table(obj)} order by name"
+                ).fetchall()
+            self._picklists[key] = [name for (name,) in rows]
+        return self._picklists[key]
+
     @staticmethod
     def _project(record: dict[str, Any], fields: list[str]) -> dict[str, Any]:
         return {name: record.get(name) for name in fields}

@@ -7,8 +7,8 @@
 with rates as (
     select
         from_currency_code as iso_code,
-        1 / conversion_rate as conversion_rate,
         cast(effective_at as date) as start_date,
+        1 / conversion_rate as conversion_rate,
         row_number() over (
             partition by from_currency_code, cast(effective_at as date)
             order by effective_at desc, created_at desc, exchange_rate_id desc
@@ -21,9 +21,9 @@ with rates as (
 
 company as (
     select
-        max(company_currency) as iso_code,
         cast(1 as double precision) as conversion_rate,
-        cast('1900-01-01' as date) as start_date
+        cast('1900-01-01' as date) as start_date,
+        max(company_currency) as iso_code
     from {{ ref('stg_hubspot__account') }}
     having max(company_currency) is not null
 ),

@@ -16,10 +16,10 @@ stages as (
 described as (
     select
         pipeline_id,
+        cast((stage -> 'metadata') ->> 'probability' as double precision) as probability,
         stage ->> 'id' as stage_id,
         stage ->> 'label' as stage_name,
-        (stage -> 'metadata') ->> 'isClosed' as is_closed_text,
-        cast((stage -> 'metadata') ->> 'probability' as double precision) as probability
+        (stage -> 'metadata') ->> 'isClosed' as is_closed_text
     from stages
 )
 

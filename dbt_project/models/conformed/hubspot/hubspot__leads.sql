@@ -57,7 +57,7 @@ first_deals as (
             associations.from_id as contact_id,
             deals.deal_id,
             deals.is_archived and coalesce(deals.archived_at, deals.updated_at) <= {{ as_of_timestamp() }}
-            as is_archived,
+                as is_archived,
             row_number() over (
                 partition by associations.from_id
                 order by deals.created_at, length(deals.deal_id), deals.deal_id
@@ -92,14 +92,16 @@ leads as (
         {%- endfor %}
         coalesce(statuses.status_stage = 'converted', false) as is_converted,
         case when statuses.status_stage = 'converted' then cast(statuses.status_changed_at as date) end
-        as converted_date,
+            as converted_date,
         case
             when statuses.status_stage = 'converted' and not first_deals.is_archived then first_deals.deal_id
         end as converted_opportunity_id,
-        cast(cast({{ hubspot_property(fields.get('employee_count'), 'contacts.properties') }} as double precision)
-            as integer) as number_of_employees,
+        cast(
+            cast({{ hubspot_property(fields.get('employee_count'), 'contacts.properties') }} as double precision)
+            as integer
+        ) as number_of_employees,
         cast({{ hubspot_property(fields.get('mql_score'), 'contacts.properties') }} as double precision)
-        as lead_score,
+            as lead_score,
         {%- for stage, status_stage in stamp_stages.items() %}
             {%- set field = fields.get(stage ~ '_stamp') %}
             {%- set stamp = parse_instant(hubspot_property(field, 'contacts.properties')) %}
@@ -128,7 +130,6 @@ select
     status_stage,
     lead_source,
     owner_id,
-    owner_id is not null as owner_is_person,
     is_converted,
     converted_date,
     converted_opportunity_id,
@@ -142,5 +143,6 @@ select
     sql_stamped_at,
     rejection_reason,
     created_at,
-    modified_at
+    modified_at,
+    owner_id is not null as owner_is_person
 from leads

@@ -4,7 +4,11 @@
 -- as read; the stage name is the pipeline stage's label, closed and won from its metadata; the
 -- close date is the UTC date of `closedate`; the probability a percentage, as Salesforce's.
 -- Grain: one row per deal.
-with deals as (
+with portal as (
+    select max(company_currency) as company_currency from {{ ref('stg_hubspot__account') }}
+),
+
+deals as (
     select * from {{ ref('stg_hubspot__deals') }}
     where created_at <= {{ as_of_timestamp() }}
 ),
@@ -44,8 +48,10 @@ select
     nullif({{ hubspot_property('hubspot_owner_id', 'as_of.properties') }}, '') as owner_id,
     stages.stage_name,
     cast(as_of.amount_at_as_of as decimal(18, 2)) as amount,
-    coalesce(nullif(trim({{ hubspot_property('deal_currency_code', 'as_of.properties') }}), ''), portal.company_currency)
-    as currency_iso_code,
+    coalesce(
+        nullif(trim({{ hubspot_property('deal_currency_code', 'as_of.properties') }}), ''), portal.company_currency
+    )
+        as currency_iso_code,
     100 * cast(as_of.probability_at_as_of as double precision) as probability,
     {{ hubspot_property('closed_lost_reason', 'as_of.properties') }} as loss_reason,
     cast({{ parse_instant('as_of.close_date_at_as_of') }} as date) as close_date,
@@ -65,4 +71,4 @@ left join {{ ref('hubspot__deal_stages') }} as stages
     on
         {{ hubspot_property('pipeline', 'as_of.properties') }} = stages.pipeline_id
         and as_of.stage_id_at_as_of = stages.stage_id
-cross join (select max(company_currency) as company_currency from {{ ref('stg_hubspot__account') }}) as portal
+cross join portal

@@ -20,7 +20,7 @@ with entries as (
             ) as recency
         from {{ ref('stg_hubspot__deals_history') }}
         where
-            property_name in ('{{ properties.values() | join("', '") }}')
+            property_name in ('dealstage', 'amount', 'closedate', 'hs_deal_stage_probability')
             and changed_at <= {{ as_of_timestamp() }}
     ) as latest_of_the_time
     where recency = 1

@@ -33,9 +33,9 @@ portal as (
 select
     owners.owner_id,
     'hubspot' as source_system,
-    trim(coalesce(owners.first_name, '') || ' ' || coalesce(owners.last_name, '')) as owner_name,
     owners.email as owner_email,
     teams.team_name as owner_team,
+    trim(coalesce(owners.first_name, '') || ' ' || coalesce(owners.last_name, '')) as owner_name,
     coalesce(zones.time_zone, (select portal.time_zone from portal)) as time_zone,
     not owners.is_archived as is_active,
     case when owners.is_archived then archived_since.inactive_since end as inactive_since

@@ -112,7 +112,6 @@ select
     stages.lifecycle_stage as status_stage,
     as_of_leads.lead_source,
     as_of_leads.owner_id,
-    coalesce(as_of_leads.owner_id like '005%', false) as owner_is_person,
     as_of_leads.is_converted,
     as_of_leads.converted_date,
     as_of_leads.converted_opportunity_id,
@@ -126,7 +125,8 @@ select
     as_of_leads.sql_stamped_at,
     as_of_leads.rejection_reason,
     as_of_leads.created_at,
-    as_of_leads.system_modstamp as modified_at
+    as_of_leads.system_modstamp as modified_at,
+    coalesce(as_of_leads.owner_id like '005%', false) as owner_is_person
 from as_of_leads
 left join {{ ref('lead_status_stages') }} as stages
     on

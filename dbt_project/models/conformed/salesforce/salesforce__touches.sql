@@ -5,7 +5,7 @@ select
     who_id as lead_id,
     'salesforce' as source_system,
     task_id as activity_id,
-    case when not is_deleted and task_subtype in ('Call', 'Email') then created_at end as touched_at,
-    system_modstamp as modified_at
+    system_modstamp as modified_at,
+    case when not is_deleted and task_subtype in ('Call', 'Email') then created_at end as touched_at
 from {{ ref('stg_salesforce__tasks') }}
 where who_id is not null

@@ -1,0 +1,80 @@
+"""A HubSpot portal as the lead database: the public small world rendered as a portal, with its
+org configuration folder, publishes the marts the reference computes (every check, funnel
+included), and ``leadflow doctor`` checks the configuration against the portal."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import SHARED, run_night, use_sandbox
+from leadflow import doctor, org_config
+from leadflow.settings import PROJECT_ROOT
+from leadflow_dev.sandbox.process import running_sandbox
+
+PORTAL = SHARED / "fixtures" / "small-hubspot"
+CHECK = SHARED / "tools" / "check_marts.py"
+
+
+@pytest.mark.night
+def test_a_hubspot_night_with_the_orgs_configuration_equals_the_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse = tmp_path / "hubspot.duckdb"
+    as_of = json.loads((PORTAL / "manifest.json").read_text())["as_of"]
+    monkeypatch.setenv("LEADFLOW_ORG_CONFIG", str(PORTAL / "org_config"))
+    with running_sandbox(PORTAL, tmp_path / "tls", as_of=as_of) as sandbox:
+        assert sandbox.systems == ("hubspot",)
+        use_sandbox(monkeypatch, sandbox, warehouse)
+        summary = json.loads(run_night(as_of).read_text())
+    assert summary["status"] == "published"
+    assert not summary["quarantined"]
+    assert {o for o in summary["skipped_objects"] if not o.startswith("hubspot.")} >= {"salesforce.lead"}
+    checked = subprocess.run(
+        [sys.executable, str(CHECK), str(warehouse), str(PORTAL / "expected.json"), "--funnel"],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout[-3000:]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from marts.mart_campaign_performance").fetchone() == (0,)
+        ids = con.execute("select count(*), count(*) filter (where lead_id like '1%') from marts.fct_lead_lifecycle")
+        total, contacts = ids.fetchone()
+        assert total == contacts > 0, "every lead is a HubSpot contact (numeric ids)"
+
+
+@pytest.mark.night
+def test_doctor_checks_the_configuration_against_the_portal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """The shipped defaults against the demo portal: its owners have no time zone; its own
+    configuration folder fits, once it maps the portal's custom status value."""
+    portal = tmp_path / "portal"
+    for path in PORTAL.rglob("*"):
+        if path.is_file():
+            (portal / path.relative_to(PORTAL)).parent.mkdir(parents=True, exist_ok=True)
+            (portal / path.relative_to(PORTAL)).write_bytes(path.read_bytes())
+    contacts = portal / "hubspot" / "contacts.jsonl"
+    lines = contacts.read_text().splitlines()
+    first = json.loads(lines[0])
+    first["properties"]["hs_lead_status"] = "RECYCLED_COLD"
+    contacts.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    seeds = PROJECT_ROOT / "dbt_project" / "seeds"
+    with running_sandbox(portal, tmp_path / "tls") as sandbox:
+        use_sandbox(monkeypatch, sandbox, tmp_path / "w.duckdb")
+        assert doctor.main(seeds) == 1
+        said = capsys.readouterr().out
+        assert "The value 'RECYCLED_COLD' of the status field hs_lead_status is not mapped" in said
+        assert re.search(r"The owner rep\d+@example\.com has no time zone", said)
+        assert "configured as the contact field" not in said, "the defaults are HubSpot's own properties"
+        monkeypatch.setenv("LEADFLOW_ORG_CONFIG", str(portal / "org_config"))
+        project = PROJECT_ROOT / "dbt_project"
+        assert doctor.main(project / org_config.seed_path(project)) == 1
+        said = capsys.readouterr().out
+    assert "has no time zone" not in said, "the folder gives every active owner a zone"
+    assert "RECYCLED_COLD" in said
