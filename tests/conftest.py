@@ -192,7 +192,10 @@ def check_marts(
 
 def use_sandbox(monkeypatch: pytest.MonkeyPatch, sandbox: RunningSandbox, warehouse: Path) -> None:
     for name, value in sandbox.connections_env().items():
-        monkeypatch.setenv(name, value)
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
     monkeypatch.setenv("LEADFLOW_WAREHOUSE", str(warehouse))
     monkeypatch.delenv("LEADFLOW_WORK_WAREHOUSE", raising=False)
     monkeypatch.setenv("LEADFLOW_REPORTS_DIR", str(warehouse.parent / "reports"))

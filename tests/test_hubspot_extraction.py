@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from conftest import SHARED
 from leadflow import nightly
-from leadflow.extract.hubspot import ASSOCIATIONS, HISTORY, HubSpotAuthError, HubSpotError
+from leadflow.extract.hubspot import ASSOCIATIONS, HubSpotAuthError, HubSpotError, configured
 from leadflow.settings import paths
 from leadflow.sources import source_system
 from leadflow.timefmt import parse_instant
@@ -78,7 +78,7 @@ def test_a_portal_lands_in_raw_as_it_is_at_the_clock(tmp_path: Path, monkeypatch
     history = [
         h
         for h in _lines(PORTAL, "contacts_history.jsonl")
-        if h["timestamp"] <= CLOCK and h["property"] in HISTORY["contacts"] and h["objectId"] in existing
+        if h["timestamp"] <= CLOCK and h["property"] in configured("contacts")[1] and h["objectId"] in existing
         and not latest[h["objectId"]]["archived"]
     ]  # fmt: skip
     stored = _raw("select payload from raw_hubspot.contacts_history")

@@ -38,7 +38,12 @@ DEMO_AS_OF = "2026-06-30T23:00:00Z"
 def nightly_env(sandbox: RunningSandbox, warehouse: Path) -> dict[str, str]:
     """Environment of an ``airflow dags test`` run against a sandbox (connections by environment,
     for the systems its fixture holds)."""
-    return {**os.environ, "LEADFLOW_WAREHOUSE": str(warehouse), **sandbox.connections_env()}
+    env = {**os.environ, "LEADFLOW_WAREHOUSE": str(warehouse)}
+    for name, value in sandbox.connections_env().items():
+        env.pop(name, None)
+        if value is not None:
+            env[name] = value
+    return env
 
 
 def run_nightly(

@@ -16,6 +16,7 @@ scopes): not retried, said in words.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import logging
@@ -70,13 +71,6 @@ PROPERTIES = {
         "recent_conversion_event_name",
         "hs_first_outreach_date",
         *(f"hs_v2_date_entered_{stage}" for stage in (*_STAGES, "evangelist", "other")),
-        "mql_date",
-        "routed_date",
-        "first_touch_date",
-        "accepted_date",
-        "rejected_date",
-        "sql_date",
-        "rejection_reason",
         "createdate",
         "lastmodifieddate",
         "hs_object_id",
@@ -109,17 +103,10 @@ PROPERTIES = {
 }
 for _engagement in ("calls", "emails", "meetings", "tasks"):
     PROPERTIES[_engagement] += ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"]
-# the properties whose history the lifecycle reads (contract section 4)
+# the properties whose history the lifecycle reads (contract section 4), beside the org's own
+# (`configured`): its status fields, its lead source and rejection reason
 HISTORY = {
-    "contacts": [
-        "lifecyclestage",
-        "hs_lead_status",
-        "hubspot_owner_id",
-        "lead_source",
-        "rejection_reason",
-        "recent_conversion_event_name",
-        "hubspotscore",
-    ],  # fmt: skip
+    "contacts": ["hubspot_owner_id", "recent_conversion_event_name", "hubspotscore"],
     "deals": ["dealstage", "amount", "closedate", "hs_deal_stage_probability"],
 }
 # what a property's value is (HubSpot sends every value as a string): one that is not is nulled
@@ -134,6 +121,30 @@ PROPERTY_TYPES = {
 RECORD_TYPES = {"id": "string", "createdAt": "datetime", "updatedAt": "datetime", "archived": "boolean"}
 # the associations the lifecycle reads: contact -> deal, engagement -> contact
 ASSOCIATIONS = [("contacts", "deals"), *((kind, "contacts") for kind in ("calls", "emails", "meetings", "tasks"))]
+
+
+def configured(object_name: str) -> tuple[list[str], list[str]]:
+    """The properties of ``object_name`` a night reads and those whose history it reads: the
+    lifecycle's, and for contacts the org's configuration as dbt reads it (the shipped seeds, or
+    ``LEADFLOW_ORG_CONFIG``'s over them): every field of the ``lead_fields`` roles, the status
+    fields of ``lead_status_stages`` (every field but Salesforce's ``Status``), and the history
+    of the statuses, the lead source and the rejection reason."""
+    properties, history = list(PROPERTIES[object_name]), list(HISTORY.get(object_name, []))
+    if object_name == "contacts":
+        from leadflow import org_config
+        from leadflow.settings import paths
+
+        project = paths().dbt_project
+        seeds = project / (org_config.seed_path(project) or "seeds")
+        with (seeds / "lead_fields.csv").open(encoding="utf-8") as handle:
+            roles = {
+                r["role"]: r["field"].strip() for r in csv.DictReader(handle) if r.get("system", "hubspot") == "hubspot"
+            }
+        with (seeds / "lead_status_stages.csv").open(encoding="utf-8") as handle:
+            statuses = [r["field"] for r in csv.DictReader(handle) if r["field"] != "Status"]
+        properties += [*roles.values(), *statuses]
+        history += [*statuses, *(roles.get(role, "") for role in ("lead_source", "rejection_reason"))]
+    return list(dict.fromkeys(p for p in properties if p)), list(dict.fromkeys(p for p in history if p))
 
 
 class HubSpotError(RuntimeError):
@@ -321,10 +332,11 @@ def extract(conn_id: str, store: RawStore, obj: SourceObject, run_id: str) -> Pa
     total = PageResult()
     if obj.name in MODIFIED:
         read_at: datetime | None = None
-        for page in client.modified_since(obj.name, start, PROPERTIES[obj.name]):
+        properties = configured(obj.name)[0]
+        for page in client.modified_since(obj.name, start, properties):
             read_at = read_at or client.clock.now()
             total.add(_land(page, store, obj, run_id, lambda r: r["updatedAt"]))
-        archived = {"archived": "true", "properties": ",".join(PROPERTIES[obj.name])}
+        archived = {"archived": "true", "properties": ",".join(properties)}
         for page in client.listed(f"/crm/v3/objects/{obj.name}", archived):
             total.add(_land(page, store, obj, run_id, lambda r: r["updatedAt"]))  # archived: deleted
     elif obj.name.endswith("_history"):
@@ -332,7 +344,7 @@ def extract(conn_id: str, store: RawStore, obj: SourceObject, run_id: str) -> Pa
         read_at = None
         for page in client.modified_since(object_type, start, ["hs_object_id"]):
             read_at = read_at or client.clock.now()
-            entries = client.histories(object_type, [r["id"] for r in page], HISTORY[object_type])
+            entries = client.histories(object_type, [r["id"] for r in page], configured(object_type)[1])
             for entry in entries:
                 entry["id"] = (
                     f"{entry['objectId']}/{entry['property']}/{entry['timestamp']}/{_digest(entry.get('value'))}"

@@ -45,14 +45,17 @@ class RunningSandbox:
             }
         )
 
-    def connections_env(self) -> dict[str, str]:
-        """Airflow connections (by environment) to this sandbox for the systems its fixture holds;
-        a night skips the others, as a real org's night skips a system it does not use."""
-        from leadflow.sources import source_system
+    def connections_env(self) -> dict[str, str | None]:
+        """Airflow connections (by environment) to this sandbox for the systems its fixture holds,
+        None for the others (to be unset): a night skips them, as a real org's night skips a
+        system it does not use."""
+        from leadflow.sources import SYSTEMS
 
         return {
-            f"AIRFLOW_CONN_{source_system(name).connection_id.upper()}": self.airflow_connection()
-            for name in self.systems
+            f"AIRFLOW_CONN_{system.connection_id.upper()}": self.airflow_connection()
+            if system.name in self.systems
+            else None
+            for system in SYSTEMS
         }
 
     def admin(self, path: str, body: dict | None = None) -> dict:
