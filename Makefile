@@ -12,6 +12,7 @@ WAREHOUSE ?= warehouse/leadflow.duckdb
 AS_OF ?=
 SANDBOX_CLOCK ?=
 ORG_CONFIG ?=
+CRM ?=
 BENCH_LEADS ?= 10000 100000
 BENCH_CACHE ?=
 
@@ -36,10 +37,10 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 .PHONY: help venv bytecode manifest airflow-init demo night airflow superset test test-fast lint format bench suites docs clean
 
 help:
-	@echo "make demo   sandbox + nightly DAG end to end (FIXTURES=dir WAREHOUSE=file.duckdb AS_OF=iso SANDBOX_CLOCK=iso ORG_CONFIG=dir)"
+	@echo "make demo   sandbox + nightly DAG end to end (FIXTURES=dir WAREHOUSE=file.duckdb AS_OF=iso SANDBOX_CLOCK=iso ORG_CONFIG=dir CRM=hubspot)"
 	@echo "make airflow  the Airflow UI on this checkout's runs (AIRFLOW_PORT=8080)"
 	@echo "make superset  Superset with the dashboards on WAREHOUSE (SUPERSET_PORT=8088)"
-	@echo "make night  the same night without Airflow (FIXTURES=dir WAREHOUSE=file.duckdb AS_OF=iso SANDBOX_CLOCK=iso ORG_CONFIG=dir)"
+	@echo "make night  the same night without Airflow (FIXTURES=dir WAREHOUSE=file.duckdb AS_OF=iso SANDBOX_CLOCK=iso ORG_CONFIG=dir CRM=hubspot)"
 	@echo "make test   lint and the whole test suite"
 	@echo "make test-fast   the tests that build no night (pure Python, the sandbox API, dbt on empty sources)"
 	@echo "make lint   ruff + sqlfluff"
@@ -92,7 +93,7 @@ $(AIRFLOW_HOME)/.initialised: $(VENV)/.installed
 airflow-init: $(AIRFLOW_HOME)/.initialised $(MANIFEST) bytecode
 
 demo: airflow-init
-	$(PY) -m leadflow_dev.cli demo $(if $(FIXTURES),--fixtures $(FIXTURES)) --warehouse $(WAREHOUSE) $(if $(AS_OF),--as-of $(AS_OF)) $(if $(SANDBOX_CLOCK),--sandbox-clock $(SANDBOX_CLOCK)) $(if $(ORG_CONFIG),--org-config $(ORG_CONFIG))
+	$(PY) -m leadflow_dev.cli demo $(if $(FIXTURES),--fixtures $(FIXTURES)) --warehouse $(WAREHOUSE) $(if $(AS_OF),--as-of $(AS_OF)) $(if $(SANDBOX_CLOCK),--sandbox-clock $(SANDBOX_CLOCK)) $(if $(ORG_CONFIG),--org-config $(ORG_CONFIG)) $(if $(CRM),--crm $(CRM))
 
 # The Airflow UI on this checkout's metadata (the runs make demo made), every local user an admin.
 AIRFLOW_PORT ?= 8080
@@ -106,7 +107,7 @@ superset: $(SUPERSET_VENV)/.installed $(MANIFEST)
 	LEADFLOW_WAREHOUSE=$(WAREHOUSE) $(PY) -m leadflow_dev.superset --port $(SUPERSET_PORT)
 
 night: $(MANIFEST) bytecode
-	$(PY) -m leadflow_dev.cli night $(if $(FIXTURES),--fixtures $(FIXTURES)) --warehouse $(WAREHOUSE) $(if $(AS_OF),--as-of $(AS_OF)) $(if $(SANDBOX_CLOCK),--sandbox-clock $(SANDBOX_CLOCK)) $(if $(ORG_CONFIG),--org-config $(ORG_CONFIG))
+	$(PY) -m leadflow_dev.cli night $(if $(FIXTURES),--fixtures $(FIXTURES)) --warehouse $(WAREHOUSE) $(if $(AS_OF),--as-of $(AS_OF)) $(if $(SANDBOX_CLOCK),--sandbox-clock $(SANDBOX_CLOCK)) $(if $(ORG_CONFIG),--org-config $(ORG_CONFIG)) $(if $(CRM),--crm $(CRM))
 
 lint: venv
 	$(BIN)/ruff check include dags tests

@@ -42,17 +42,17 @@ ORG_CONFIG_HELP = (
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from leadflow_dev.demo import run_demo
+    from leadflow_dev.demo import demo_fixture, run_demo
 
-    fixtures = Path(args.fixtures) if args.fixtures else None
+    fixtures = Path(args.fixtures) if args.fixtures else demo_fixture(args.crm)
     org_config = Path(args.org_config) if args.org_config else None
     return run_demo(fixtures, Path(args.warehouse), args.as_of, args.sandbox_clock, org_config)
 
 
 def _night(args: argparse.Namespace) -> int:
-    from leadflow_dev.demo import run_night
+    from leadflow_dev.demo import demo_fixture, run_night
 
-    fixtures = Path(args.fixtures) if args.fixtures else None
+    fixtures = Path(args.fixtures) if args.fixtures else demo_fixture(args.crm)
     org_config = Path(args.org_config) if args.org_config else None
     summary = run_night(fixtures, Path(args.warehouse), args.as_of, args.sandbox_clock, org_config=org_config)
     print(f"night done; run summary: {summary}")
@@ -92,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--as-of", help="run as-of time (default: the manifest's as_of)")
     demo.add_argument("--sandbox-clock", help=CLOCK_HELP)
     demo.add_argument("--org-config", help=ORG_CONFIG_HELP)
+    demo.add_argument(
+        "--crm",
+        choices=("salesforce", "hubspot"),
+        default="salesforce",
+        help="the generated demo world's lead database",
+    )
     demo.set_defaults(func=_demo)
 
     night = commands.add_parser("night", help="the same night without Airflow (sandbox + task bodies in order)")
@@ -100,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     night.add_argument("--as-of", help="run as-of time (default: the manifest's as_of)")
     night.add_argument("--sandbox-clock", help=CLOCK_HELP)
     night.add_argument("--org-config", help=ORG_CONFIG_HELP)
+    night.add_argument(
+        "--crm",
+        choices=("salesforce", "hubspot"),
+        default="salesforce",
+        help="the generated demo world's lead database",
+    )
     night.set_defaults(func=_night)
 
     return parser

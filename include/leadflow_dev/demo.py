@@ -10,6 +10,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from leadflow.settings import PROJECT_ROOT, paths
 from leadflow.timefmt import parse_instant
 
 from leadflow_dev.generator import generate
+from leadflow_dev.hubspot_render import expressible, render
 from leadflow_dev.progress import Progress
 from leadflow_dev.sandbox.process import RunningSandbox, running_sandbox
 
@@ -122,6 +124,28 @@ def print_summary(summary_path: Path, log_file: Path, planted: bool = False) -> 
     print(f"Dashboards (Superset, on this warehouse): make superset WAREHOUSE={summary['warehouse']}")
 
 
+def demo_fixture(crm: str = "salesforce") -> Path:
+    """The demo's generated world (made once, under ``demo/``) as ``crm`` renders it: Salesforce +
+    Marketo, or a HubSpot portal (with its ``org_config/``)."""
+    fixtures = PROJECT_ROOT / "demo" / "fixtures"
+    if not (fixtures / "manifest.json").exists():
+        print(f"Generating a demo fixture ({DEMO_LEADS} leads, seed {DEMO_SEED}) in {fixtures}")
+        generate(fixtures, DEMO_LEADS, DEMO_SEED, DEMO_AS_OF)
+    if crm == "salesforce":
+        return fixtures
+    if crm != "hubspot":
+        raise ValueError(f"CRM={crm}: the demo renders salesforce or hubspot")
+    portal = PROJECT_ROOT / "demo" / "fixtures-hubspot"
+    if not (portal / "manifest.json").exists():
+        print(f"Rendering the demo world as a HubSpot portal in {portal}")
+        world = PROJECT_ROOT / "demo" / "fixtures-hubspot-world"
+        shutil.rmtree(world, ignore_errors=True)
+        expressible(fixtures, world)
+        render(world, portal)
+        shutil.rmtree(world)
+    return portal
+
+
 class ClockBeforeAsOf(ValueError):
     """A sandbox clock earlier than the night's as-of: no source is read before its night ends."""
 
@@ -142,11 +166,7 @@ def sandboxed_night(
     warehouse = warehouse.resolve()
     reports = Path(os.environ.get("LEADFLOW_REPORTS_DIR", warehouse.parent / "reports")).resolve()
     reports.mkdir(parents=True, exist_ok=True)
-    if fixtures is None:
-        fixtures = PROJECT_ROOT / "demo" / "fixtures"
-        if not (fixtures / "manifest.json").exists():
-            print(f"Generating a demo fixture ({DEMO_LEADS} leads, seed {DEMO_SEED}) in {fixtures}")
-            generate(fixtures, DEMO_LEADS, DEMO_SEED, DEMO_AS_OF)
+    fixtures = fixtures or demo_fixture()
     as_of = as_of or json.loads((fixtures / "manifest.json").read_text())["as_of"]
     sandbox_clock = sandbox_clock or as_of
     if parse_instant(sandbox_clock) < parse_instant(as_of):
