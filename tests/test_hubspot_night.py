@@ -43,6 +43,10 @@ def test_a_hubspot_night_with_the_orgs_configuration_equals_the_reference(
     assert checked.returncode == 0, checked.stdout[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from marts.mart_campaign_performance").fetchone() == (0,)
+        why = con.execute(
+            "select skipped_reason from marts.mart_source_coverage where source_object = 'hubspot.campaigns'"
+        )
+        assert "no campaign membership" in why.fetchone()[0], "the coverage says why the campaign marts are empty"
         ids = con.execute("select count(*), count(*) filter (where lead_id like '1%') from marts.fct_lead_lifecycle")
         total, contacts = ids.fetchone()
         assert total == contacts > 0, "every lead is a HubSpot contact (numeric ids)"

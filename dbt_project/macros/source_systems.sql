@@ -10,6 +10,17 @@
     {{ return(['salesforce', 'hubspot']) }}
 {% endmacro %}
 
+{# What a source system cannot express at all, by conformed entity, and why: its conformed model
+   is empty, and `mart_source_coverage` lists it as unavailable (when the system was read). #}
+{% macro inexpressible_entities() %}
+    {{ return({
+        'hubspot': {
+            'campaigns': "HubSpot's CRM API has no campaign membership of contacts: the campaign marts are empty "
+                ~ "for a portal, and opportunities have no primary campaign",
+        },
+    }) }}
+{% endmacro %}
+
 {# Each system's source object of opportunity history (`raw_objects`): without it tonight, what
    history tells (close-date pushes) is not known. #}
 {% macro opportunity_history_objects() %}
