@@ -14,6 +14,7 @@ SANDBOX_CLOCK ?=
 ORG_CONFIG ?=
 CRM ?=
 BENCH_LEADS ?= 10000 100000
+BENCH_HUBSPOT ?= 100000
 BENCH_CACHE ?=
 
 # Airflow runs from this checkout: metadata in .airflow/, DAGs from dags/, quiet.
@@ -136,7 +137,7 @@ docs: $(MANIFEST)
 	LEADFLOW_WAREHOUSE=$(WAREHOUSE) $(BIN)/leadflow docs
 
 bench: $(MANIFEST) bytecode
-	$(PY) -m leadflow_dev.bench --leads $(BENCH_LEADS) $(if $(BENCH_CACHE),--cache $(BENCH_CACHE))
+	$(PY) -m leadflow_dev.bench --leads $(BENCH_LEADS) --hubspot $(BENCH_HUBSPOT) $(if $(BENCH_CACHE),--cache $(BENCH_CACHE))
 
 clean:
 	rm -rf $(AIRFLOW_HOME) .superset warehouse demo dbt_project/target dbt_project/logs expectations/gx/uncommitted

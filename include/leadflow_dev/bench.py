@@ -22,6 +22,12 @@ outcome, cohort conversion by source; not segments, original source, routing or 
 ``mart_stage_conversion``'s. The table shows how much of the floor is reading the files the pass
 does not join. The ratio night/floor says how much of the night is overhead rather than work.
 
+With ``--hubspot N``: the same world rendered as a HubSpot portal of N contacts
+(:mod:`leadflow_dev.hubspot_render`), every HubSpot object extracted from the sandbox into a new
+warehouse, timed, and the requests it took counted by kind; from them, what the same extraction
+costs at the contract's rate limits (search 5 requests a second, every other call 19), and that
+scaled to a million contacts: the API-bound time a real portal imposes, whatever Leadflow does.
+
 Benchmarks, not tests: nothing here asserts a time. The figures go in the README.
 """
 
@@ -285,6 +291,58 @@ def bench(
     }
 
 
+SEARCH_PER_SECOND, OTHER_PER_SECOND = 5, 19  # the contract's SECONDLY and TEN_SECONDLY_ROLLING (190 / 10 s)
+
+
+def hubspot_bench(contacts: int, workdir: Path, cache: Path | None = None, say: Callable[[str], None] = print) -> str:
+    """A HubSpot portal's extraction: wall and CPU seconds, requests by kind, the API-bound time
+    at the contract's limits and that scaled to a million contacts (one line of text)."""
+    from leadflow.extract import hubspot
+    from leadflow.sources import source_system
+
+    from leadflow_dev.hubspot_render import expressible, render
+
+    portal = (cache or workdir) / f"portal-{contacts}-seed1-{AS_OF[:10]}"
+    if not (portal / "manifest.json").exists():
+        world = (cache or workdir) / f"fixture-{contacts}-seed1-{AS_OF[:10]}"
+        if not (world / "manifest.json").exists():
+            generate(world, contacts, 1, AS_OF)
+        expressible(world, workdir / "expressible")
+        render(workdir / "expressible", portal)
+    requests: dict[str, int] = {"search": 0, "other": 0}
+    original = hubspot.HubSpotClient.request
+
+    def counted(self: hubspot.HubSpotClient, method: str, path: str, **kwargs: object) -> object:
+        requests["search" if path.endswith("/search") else "other"] += 1
+        return original(self, method, path, **kwargs)  # type: ignore[arg-type]
+
+    saved = dict(os.environ)
+    with running_sandbox(portal, workdir / "tls-hubspot", as_of=AS_OF, start_seconds=3600) as sandbox:
+        try:
+            os.environ.update({k: v for k, v in nightly_env(sandbox, workdir / "hubspot.duckdb").items() if v})
+            os.environ["LEADFLOW_ORG_CONFIG"] = str(portal / "org_config")
+            os.environ.pop("LEADFLOW_WORK_WAREHOUSE", None)
+            hubspot.HubSpotClient.request = counted  # type: ignore[method-assign]
+            nightly.open_night(parse_instant(AS_OF), "hubspot-bench")
+            wall, cpu = time.perf_counter(), _cpu()
+            for obj in source_system("hubspot").objects:
+                nightly.extract("hubspot", obj.name, "hubspot-bench")
+            wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+        finally:
+            hubspot.HubSpotClient.request = original  # type: ignore[method-assign]
+            os.environ.clear()
+            os.environ.update(saved)
+    bound = requests["search"] / SEARCH_PER_SECOND + requests["other"] / OTHER_PER_SECOND
+    scale = 1_000_000 / contacts
+    line = (
+        f"HubSpot, {contacts:,} contacts: extraction {wall:.0f} s wall ({cpu:.0f} CPU s) against the sandbox; "
+        f"{requests['search']:,} search and {requests['other']:,} other requests, {bound / 60:.1f} min at the "
+        f"contract's rate limits; a million contacts: {bound * scale / 60:.0f} min API-bound"
+    )
+    say(line)
+    return line
+
+
 def table(results: list[dict[str, object]]) -> str:
     head = (
         "| leads | records | " + " | ".join(f"{p} s" for p in PHASES) + " | night s (CPU s) | peak RSS MiB "
@@ -312,14 +370,19 @@ def main() -> None:
     parser.add_argument("--leads", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--cache", type=Path, help="keep generated fixtures here and reuse them")
+    parser.add_argument("--hubspot", type=int, nargs="*", default=[], help="contacts of a HubSpot extraction bench")
+    parser.add_argument("--hubspot-only", action="store_true", help="only the HubSpot extraction bench")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, force=True)
     results = []
-    for leads in args.leads:
+    for leads in args.leads if not args.hubspot_only else []:
         with tempfile.TemporaryDirectory(prefix="leadflow-bench-") as tmp:
             results.append(bench(leads, Path(tmp), args.cache))
     print(f"\nmachine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB")
     print(table(results))
+    for contacts in args.hubspot:
+        with tempfile.TemporaryDirectory(prefix="leadflow-bench-") as tmp:
+            hubspot_bench(contacts, Path(tmp), args.cache)
     if args.json:
         Path(args.json).write_text(json.dumps(results, default=lambda o: o.__dict__, indent=2))
 
