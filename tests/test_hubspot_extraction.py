@@ -127,10 +127,15 @@ def _synthetic_portal(fixture: Path, contacts: int) -> None:
 
 
 def test_a_read_crosses_the_search_cap_by_windowing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first night lists the portal (no search); a later night searches what changed since its
+    watermark, and 10,450 changes are more than one search can page through."""
     _synthetic_portal(tmp_path / "portal", 10_450)
-    with running_sandbox(tmp_path / "portal", tmp_path / "tls") as sandbox:
+    with running_sandbox(tmp_path / "portal", tmp_path / "tls", as_of="2025-12-31T00:00:00Z") as sandbox:
         _connect(monkeypatch, sandbox, tmp_path)
+        assert _extract("contacts")["contacts"]["loaded"] == 0, "the portal is empty at the first night"
+        sandbox.set_clock("2026-02-01T00:00:00Z")
         result = _extract("contacts")["contacts"]
+    assert result["window_from"].startswith("2025-12-30T23:50:00"), "searched from the watermark less the overlap"
     assert result["loaded"] == 10_450
     assert _raw("select count(distinct record_id) from raw_hubspot.contacts") == [(10_450,)]
 
