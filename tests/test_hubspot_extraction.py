@@ -133,10 +133,13 @@ def test_a_read_crosses_the_search_cap_by_windowing(tmp_path: Path, monkeypatch:
     with running_sandbox(tmp_path / "portal", tmp_path / "tls", as_of="2025-12-31T00:00:00Z") as sandbox:
         _connect(monkeypatch, sandbox, tmp_path)
         assert _extract("contacts")["contacts"]["loaded"] == 0, "the portal is empty at the first night"
+        _extract("contacts_history")
         sandbox.set_clock("2026-02-01T00:00:00Z")
         result = _extract("contacts")["contacts"]
+        history = _extract("contacts_history")["contacts_history"]  # searched for ids only: windowed too
     assert result["window_from"].startswith("2025-12-30T23:50:00"), "searched from the watermark less the overlap"
     assert result["loaded"] == 10_450
+    assert history["window_to"] == result["window_to"] and history["received"] == 0, "no history in this portal"
     assert _raw("select count(distinct record_id) from raw_hubspot.contacts") == [(10_450,)]
 
 

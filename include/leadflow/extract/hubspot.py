@@ -216,6 +216,7 @@ class HubSpotClient:
         one), oldest change first. A search stops at 10,000 results: the read goes on from the last
         record seen in a new window (later changes, or the same instant with a higher id)."""
         modified = MODIFIED[object_type]
+        properties = list(dict.fromkeys([*properties, modified, "hs_object_id"]))  # the next window starts there
         groups = [
             {"filters": [{"propertyName": modified, "operator": "GTE", "value": _epoch_ms(since) if since else 0}]}
         ]
