@@ -4,6 +4,7 @@
 -- lifecycle stage; an entry of another value (`""`, `OPEN`, ...) is ignored. `status_order`
 -- numbers a contact's entries in time order (same time: the `lifecyclestage` entry first, then
 -- the other fields by name). Grain: one row per mapped entry.
+{{ config(materialized='table') }}
 select
     history.object_id as contact_id,
     history.history_entry_id,

@@ -8,6 +8,7 @@
 -- keeps itself (`hs_v2_date_entered_<stage>`, updated when a contact re-enters the stage) is the
 -- earlier of the property and the first status entry of its stage. An empty owner is no owner
 -- (the queue's part). Grain: one row per contact.
+{{ config(materialized='table') }}
 {%- set fields = lead_fields('hubspot') %}
 {%- set stamp_stages = {'mql': 'mql', 'routed': none, 'first_touch': none, 'accepted': 'accepted',
     'rejected': 'rejected', 'sql': 'sql'} %}

@@ -4,6 +4,7 @@
 -- as read; the stage name is the pipeline stage's label, closed and won from its metadata; the
 -- close date is the UTC date of `closedate`; the probability a percentage, as Salesforce's.
 -- Grain: one row per deal.
+{{ config(materialized='table') }}
 with portal as (
     select max(company_currency) as company_currency from {{ ref('stg_hubspot__account') }}
 ),

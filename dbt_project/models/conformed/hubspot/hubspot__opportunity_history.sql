@@ -2,6 +2,7 @@
 -- distinct time, at or before the as-of, of a deal's `dealstage`, `amount`, `closedate` and
 -- `hs_deal_stage_probability` entries, holding each property's value as of that time (the
 -- latest entry at or before it: a running value, carried forward). Grain: one row per deal and time.
+{{ config(materialized='table') }}
 {%- set properties = {'stage_id': 'dealstage', 'amount': 'amount', 'close_date': 'closedate',
     'probability': 'hs_deal_stage_probability'} %}
 with entries as (

@@ -1,6 +1,7 @@
 -- Salesforce's marketing links (conformed `marketing_links`): each lead's linked Marketo lead,
 -- the lowest Marketo id whose sfdcLeadId is the lead, with Marketo's own lead source.
 -- Grain: one row per linked Salesforce lead.
+{{ config(materialized='table') }}
 with ranked as (
     select
         sfdc_lead_id as lead_id,

@@ -2,6 +2,7 @@
 -- time) with IsActive = false. Staging keeps only the latest version, so this reads raw's
 -- versions (a version's SystemModstamp as received is its `record_version`). One row per user
 -- that has been inactive.
+{{ config(materialized='table') }}
 select
     record_id as user_id,
     min({{ parse_instant('record_version') }}) as inactive_since
