@@ -95,3 +95,10 @@
 {% macro duckdb__json_elements(expression) -%}
     unnest(cast(cast({{ expression }} as json) as json[]))
 {%- endmacro %}
+
+{# Whether a staged HubSpot record (`relation`: its alias, or '' unqualified) was archived at or
+   before the as-of: one archived later counts as not archived yet. #}
+{% macro hubspot_archived_by_as_of(relation='') -%}
+    {%- set p = relation ~ '.' if relation else '' -%}
+    ({{ p }}is_archived and coalesce({{ p }}archived_at, {{ p }}updated_at) <= {{ as_of_timestamp() }})
+{%- endmacro %}

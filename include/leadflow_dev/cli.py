@@ -87,32 +87,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
 
     demo = commands.add_parser("demo", help="sandbox + nightly DAG end to end, then a summary")
-    demo.add_argument("--fixtures", help="fixture directory (default: generate one)")
-    demo.add_argument("--warehouse", default="warehouse/leadflow.duckdb", help="published warehouse file")
-    demo.add_argument("--as-of", help="run as-of time (default: the manifest's as_of)")
-    demo.add_argument("--sandbox-clock", help=CLOCK_HELP)
-    demo.add_argument("--org-config", help=ORG_CONFIG_HELP)
-    demo.add_argument(
-        "--crm",
-        choices=("salesforce", "hubspot"),
-        default="salesforce",
-        help="the generated demo world's lead database",
-    )
     demo.set_defaults(func=_demo)
-
     night = commands.add_parser("night", help="the same night without Airflow (sandbox + task bodies in order)")
-    night.add_argument("--fixtures", help="fixture directory (default: generate one)")
-    night.add_argument("--warehouse", default="warehouse/leadflow.duckdb", help="published warehouse file")
-    night.add_argument("--as-of", help="run as-of time (default: the manifest's as_of)")
-    night.add_argument("--sandbox-clock", help=CLOCK_HELP)
-    night.add_argument("--org-config", help=ORG_CONFIG_HELP)
-    night.add_argument(
-        "--crm",
-        choices=("salesforce", "hubspot"),
-        default="salesforce",
-        help="the generated demo world's lead database",
-    )
     night.set_defaults(func=_night)
+    for command in (demo, night):
+        command.add_argument("--fixtures", help="fixture directory (default: the generated demo world)")
+        command.add_argument("--warehouse", default="warehouse/leadflow.duckdb", help="published warehouse file")
+        command.add_argument("--as-of", help="run as-of time (default: the manifest's as_of)")
+        command.add_argument("--sandbox-clock", help=CLOCK_HELP)
+        command.add_argument("--org-config", help=ORG_CONFIG_HELP)
+        command.add_argument(
+            "--crm",
+            choices=("salesforce", "hubspot"),
+            default="salesforce",
+            help="the generated demo world's lead database",
+        )
 
     return parser
 

@@ -15,7 +15,7 @@
 
 with contacts as (
     select * from {{ ref('stg_hubspot__contacts') }}
-    where not (is_archived and coalesce(archived_at, updated_at) <= {{ as_of_timestamp() }})
+    where not {{ hubspot_archived_by_as_of() }}
 ),
 
 values_at_as_of as (
@@ -57,8 +57,7 @@ first_deals as (
         select
             associations.from_id as contact_id,
             deals.deal_id,
-            deals.is_archived and coalesce(deals.archived_at, deals.updated_at) <= {{ as_of_timestamp() }}
-                as is_archived,
+            {{ hubspot_archived_by_as_of('deals') }} as is_archived,
             row_number() over (
                 partition by associations.from_id
                 order by deals.created_at, length(deals.deal_id), deals.deal_id

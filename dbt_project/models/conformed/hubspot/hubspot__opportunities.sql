@@ -64,7 +64,7 @@ select
     {{ hubspot_property('dealtype', 'as_of.properties') }} as opportunity_type,
     coalesce(stages.is_closed, false) as is_closed,
     coalesce(stages.is_won, false) as is_won,
-    as_of.is_archived and coalesce(as_of.archived_at, as_of.updated_at) <= {{ as_of_timestamp() }} as is_deleted,
+    {{ hubspot_archived_by_as_of('as_of') }} as is_deleted,
     as_of.created_at,
     as_of.updated_at as modified_at
 from as_of

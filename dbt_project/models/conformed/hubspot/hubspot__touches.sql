@@ -8,7 +8,7 @@ with engagements as (
         select
             '{{ kind }}' as engagement_type,
             engagement_id,
-            is_archived and coalesce(archived_at, updated_at) <= {{ as_of_timestamp() }} as is_archived,
+            {{ hubspot_archived_by_as_of() }} as is_archived,
             {{ parse_instant(hubspot_property('hs_timestamp')) }} as engaged_at,
             updated_at
         from {{ ref('stg_hubspot__' ~ kind) }}
