@@ -12,6 +12,9 @@ A connection holds the API base URL in ``host`` (``https://...``), the OAuth cli
 ``history_start``   Marketo only: where a first run (no watermark) starts (default 2015-01-01)
 ``instance_url``    Salesforce only: where records open in a browser, for the review packet's links
                     (default: ``host``)
+``spreadsheet_id``  lead sheet only: the Google spreadsheet (the password is then the service
+                    account's JSON key; ``host`` empty for Google's API)
+``file``            lead sheet only, instead: an XLSX path or URL, or a folder of ``<Tab>.csv``
 """
 
 from __future__ import annotations
@@ -74,6 +77,11 @@ def instance_url(conn_id: str | None = None) -> str | None:
         return None
     conn = _connection(conn_id)
     return (conn.extra_dejson.get("instance_url") or credentials(conn_id).base_url).rstrip("/") or None
+
+
+def extra(conn_id: str) -> dict:
+    """The connection's ``extra`` options."""
+    return _connection(conn_id).extra_dejson
 
 
 def history_start(conn_id: str) -> datetime:

@@ -246,6 +246,11 @@ class RawStore(ABC):
             self._execute("delete from raw_meta.night")
             self._execute("insert into raw_meta.night values (?, ?, ?)", [run_id, as_of_utc, utcnow()])
 
+    def night_as_of(self) -> datetime | None:
+        """The as-of of the night being built (naive UTC), None before any night."""
+        rows = self._execute("select max(as_of) from raw_meta.night")
+        return rows[0][0] if rows else None
+
     def record_publish(self, project: str) -> None:
         """Note that tonight's marts were published, built by the project whose fingerprint is given."""
         with self._transaction():

@@ -27,6 +27,7 @@ class Method(StrEnum):
     ACTIVITY_TYPES = "activity_types"  # Marketo reference list, read whole
     PROGRAMS = "programs"  # Marketo asset API, read whole
     HUBSPOT = "hubspot"  # HubSpot: CRM search windowed by last change, history by batch read, lists
+    SHEET = "sheet"  # a spreadsheet's tab, read whole every night (Google Sheets API, or a file)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,16 @@ HUBSPOT_OBJECTS: tuple[SourceObject, ...] = (
 )
 
 
+# A lead sheet's tabs (the template in templates/lead-sheet/): read whole every night, each read
+# stored as one version per row stamped with the night's as-of (the sheet keeps no history of its
+# own: its nightly reads are its history); a rate is keyed by its currency and start date
+SHEET_OBJECTS: tuple[SourceObject, ...] = (
+    SourceObject("sheet", "Leads", "sheet/Leads.csv", "lead_id", "_night", Method.SHEET),
+    SourceObject("sheet", "Owners", "sheet/Owners.csv", "email", "_night", Method.SHEET),
+    SourceObject("sheet", "Rates", "sheet/Rates.csv", "rate_id", "_night", Method.SHEET),
+)
+
+
 class Extract(Protocol):
     """A system's extractor: lands one object's changes since its watermark in raw, reading the
     API through the Airflow connection ``conn_id``."""
@@ -122,6 +133,7 @@ SYSTEMS: tuple[SourceSystem, ...] = (
     SourceSystem("salesforce", "Salesforce", "salesforce_default", SALESFORCE_OBJECTS, "leadflow.extract.salesforce"),
     SourceSystem("marketo", "Marketo", "marketo_default", MARKETO_OBJECTS, "leadflow.extract.marketo"),
     SourceSystem("hubspot", "HubSpot", "hubspot_default", HUBSPOT_OBJECTS, "leadflow.extract.hubspot"),
+    SourceSystem("sheet", "Lead sheet", "sheet_default", SHEET_OBJECTS, "leadflow.extract.sheet"),
 )
 
 ALL_OBJECTS: tuple[SourceObject, ...] = tuple(obj for system in SYSTEMS for obj in system.objects)

@@ -131,17 +131,10 @@ def configured(object_name: str) -> tuple[list[str], list[str]]:
     of the statuses, the lead source and the rejection reason."""
     properties, history = list(PROPERTIES[object_name]), list(HISTORY.get(object_name, []))
     if object_name == "contacts":
-        from leadflow import org_config
-        from leadflow.settings import paths
+        from leadflow.org_config import seed_rows
 
-        project = paths().dbt_project
-        seeds = project / (org_config.seed_path(project) or "seeds")
-        with (seeds / "lead_fields.csv").open(encoding="utf-8") as handle:
-            roles = {
-                r["role"]: r["field"].strip() for r in csv.DictReader(handle) if r.get("system", "hubspot") == "hubspot"
-            }
-        with (seeds / "lead_status_stages.csv").open(encoding="utf-8") as handle:
-            statuses = [r["field"] for r in csv.DictReader(handle) if r["field"] != "Status"]
+        roles = {r["role"]: r["field"].strip() for r in seed_rows("lead_fields.csv") if r.get("system") == "hubspot"}
+        statuses = [r["field"] for r in seed_rows("lead_status_stages.csv") if r["field"] != "Status"]
         properties += [*roles.values(), *statuses]
         history += [*statuses, *(roles.get(role, "") for role in ("lead_source", "rejection_reason"))]
     return list(dict.fromkeys(p for p in properties if p)), list(dict.fromkeys(p for p in history if p))

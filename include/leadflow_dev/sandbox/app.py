@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from leadflow_dev.sandbox import hubspot, marketo, salesforce
+from leadflow_dev.sandbox import hubspot, marketo, salesforce, sheets
 from leadflow_dev.sandbox.faults import FaultPlan
 from leadflow_dev.sandbox.state import SandboxState
 
@@ -79,6 +79,7 @@ def create_app(state: SandboxState) -> Starlette:
         *salesforce.ROUTES,
         *marketo.ROUTES,
         *hubspot.ROUTES,
+        *sheets.ROUTES,
         Route("/__sandbox/clock", admin_clock, methods=["GET", "POST"]),
         Route("/__sandbox/faults", admin_faults, methods=["GET", "POST"]),
         Route("/__sandbox/drift", admin_drift, methods=["POST"]),

@@ -52,11 +52,22 @@ class RunningSandbox:
         from leadflow.sources import SYSTEMS
 
         return {
-            f"AIRFLOW_CONN_{system.connection_id.upper()}": self.airflow_connection()
+            f"AIRFLOW_CONN_{system.connection_id.upper()}": self.sheet_connection()
+            if system.name == "sheet" and "sheet" in self.systems
+            else self.airflow_connection()
             if system.name in self.systems
             else None
             for system in SYSTEMS
         }
+
+    def sheet_connection(self) -> str:
+        """The lead sheet's connection: the sandbox as the Sheets API, its spreadsheet, and the
+        service account key it wrote (the password, as a real key is)."""
+        from leadflow_dev.sandbox.sheets import KEY_FILE, SPREADSHEET_ID
+
+        key = (self.ca_file.parent / KEY_FILE).read_text(encoding="utf-8")
+        extra = {"verify": str(self.ca_file), "spreadsheet_id": SPREADSHEET_ID}
+        return json.dumps({"conn_type": "http", "host": self.url, "password": key, "extra": extra})
 
     def admin(self, path: str, body: dict | None = None) -> dict:
         response = requests.request(

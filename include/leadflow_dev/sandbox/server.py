@@ -18,6 +18,7 @@ from leadflow.timefmt import parse_instant
 
 from leadflow_dev.sandbox.app import create_app
 from leadflow_dev.sandbox.faults import FaultPlan
+from leadflow_dev.sandbox.sheets import LeadSheet, write_service_account
 from leadflow_dev.sandbox.state import SandboxState
 from leadflow_dev.sandbox.store import FixtureStore
 
@@ -47,9 +48,11 @@ def build_state(
     client_secret: str,
     page_size: int,
     workdir: Path,
+    service_account: Path | None = None,
 ) -> SandboxState:
     store = FixtureStore(fixtures, workdir / "fixtures.duckdb")
     return SandboxState(
+        sheet=LeadSheet.load(fixtures, service_account) if service_account else None,
         store=store,
         clock=parse_instant(as_of or store.manifest_as_of),
         faults=FaultPlan.parse(faults, seed=seed),
@@ -72,12 +75,18 @@ def serve(
     page_size: int = 2000,
 ) -> None:
     _, cert, key = write_certificates(tls_dir)
+    # the address a token request reaches it at: listening on every interface, it is compose's
+    # service ``sandbox`` (a name its certificate holds)
+    advertised = "sandbox" if host == "0.0.0.0" else host
+    service_account = write_service_account(tls_dir, f"https://{advertised}:{port}")
     # The fixture's index (a million leads: gigabytes) goes when the sandbox stops. Uvicorn
     # shuts down on SIGTERM, then raises the signal again for the handler it found: this one
     # exits the interpreter normally, so the directory is removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with tempfile.TemporaryDirectory(prefix="leadflow-sandbox-") as workdir:
-        state = build_state(fixtures, as_of, faults, seed, client_id, client_secret, page_size, Path(workdir))
+        state = build_state(
+            fixtures, as_of, faults, seed, client_id, client_secret, page_size, Path(workdir), service_account
+        )
         uvicorn.run(
             create_app(state),
             host=host,

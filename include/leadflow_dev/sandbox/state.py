@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,6 +14,9 @@ from starlette.types import Receive, Scope, Send
 
 from leadflow_dev.sandbox.faults import FaultPlan
 from leadflow_dev.sandbox.store import FixtureStore
+
+if TYPE_CHECKING:
+    from leadflow_dev.sandbox.sheets import LeadSheet
 
 SF_PAGE_SIZE = 2000
 
@@ -30,6 +33,7 @@ class SandboxState:
     exports: dict[str, dict[str, Any]] = field(default_factory=dict)
     bulk_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # Salesforce Bulk API 2.0 query jobs
     drift: dict[str, dict[str, Any]] = field(default_factory=dict)  # object -> {"add": {...}, "remove": [...]}
+    sheet: LeadSheet | None = None  # a lead sheet over the Sheets API, when the fixture holds one
 
     def __post_init__(self) -> None:
         # HubSpot has no token exchange: a private app's token (or a service key) is the Bearer
