@@ -16,7 +16,6 @@ scopes): not retried, said in words.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging

@@ -81,7 +81,8 @@ def lead_columns() -> dict[str, str]:
     """The ``Leads`` tab's columns by role, as the org configures them (``lead_fields.csv``)."""
     from leadflow.org_config import seed_rows
 
-    return {r["role"]: r["field"].strip() for r in seed_rows("lead_fields.csv") if r["system"] == "sheet" and r["field"]}
+    rows = seed_rows("lead_fields.csv")
+    return {r["role"]: r["field"].strip() for r in rows if r["system"] == "sheet" and r["field"].strip()}
 
 
 def columns_of(tab: str) -> dict[str, tuple[str, str]]:
@@ -342,7 +343,7 @@ def records_of(obj: SourceObject, rows: list[list[Any]], night: str) -> Read:
             if problem:
                 received = json.dumps(cells.get(normalised(column)), default=str)
                 problems.append(Rejected(None, f"row {number}, column {column!r}: {problem}; nulled", received, column))
-        for name, i in extra.items():
+        for i in extra.values():
             record[header[i]] = cell_value(row[i] if i < len(row) else None, "text")[0]
         if obj.name == "Rates" and record["currency"] and record["start_date"]:
             record["rate_id"] = f"{record['currency']}/{record['start_date']}"

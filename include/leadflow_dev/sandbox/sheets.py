@@ -215,7 +215,8 @@ async def batch_get(request: Request) -> Response:
             return _error(400, "INVALID_ARGUMENT", f"Unable to parse range: {given}")
         values = sheet.values(title, clock)
         width = max((len(row) for row in values), default=0)
-        ranges.append({"range": f"'{title}'!A1:{_column(width)}{len(values)}", "majorDimension": "ROWS", "values": values})
+        where = f"'{title}'!A1:{_column(width)}{len(values)}"
+        ranges.append({"range": where, "majorDimension": "ROWS", "values": values})
     return JSONResponse({"spreadsheetId": SPREADSHEET_ID, "valueRanges": ranges})
 
 
