@@ -40,6 +40,9 @@
         ('hubspot', 'exchange_rates', 'updatedAt', 'createdAt', 'stg_hubspot__exchange_rates'),
         ('hubspot', 'pipelines', none, none, 'stg_hubspot__pipelines'),
         ('hubspot', 'account', none, none, 'stg_hubspot__account'),
+        ('sheet', 'leads', '_night', none, 'stg_sheet__leads'),
+        ('sheet', 'owners', '_night', none, 'stg_sheet__owners'),
+        ('sheet', 'rates', '_night', none, 'stg_sheet__rates'),
     ]) }}
 {% endmacro %}
 

@@ -7,7 +7,7 @@
     against the Python registry's CRMs and the conformed models against the contracts).
 #}
 {% macro source_systems() %}
-    {{ return(['salesforce', 'hubspot']) }}
+    {{ return(['salesforce', 'hubspot', 'sheet']) }}
 {% endmacro %}
 
 {# What a source system cannot express at all, by conformed entity, and why: its conformed model
@@ -17,6 +17,13 @@
         'hubspot': {
             'campaigns': "HubSpot's CRM API has no campaign membership of contacts: the campaign marts are empty "
                 ~ "for a portal, and opportunities have no primary campaign",
+        },
+        'sheet': {
+            'campaigns': "A lead sheet has no campaign membership: the campaign marts are empty for it",
+            'touches': "A lead sheet logs no activities: a lead's first touch is its First Touch Date column "
+                ~ "(empty there: not known)",
+            'opportunity_history': "A lead sheet keeps an opportunity's current stage, amount and close date only: "
+                ~ "close-date pushes and stage durations are not known",
         },
     }) }}
 {% endmacro %}

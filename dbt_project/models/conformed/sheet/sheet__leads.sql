@@ -1,0 +1,103 @@
+-- A lead sheet's leads (conformed `leads`): every row of the night's read, as it reads. A stage's
+-- stamp is its date column: the latest date the sheet gave it (a cleared cell or a renamed
+-- column does not unsay a date once read), unset when after the as-of; a stage without one takes
+-- the night the row was first seen in it (`sheet__lead_stage_events`). Converted when the status
+-- maps to `converted` or the row has an opportunity date, to the row's own opportunity
+-- (`sheet__opportunities`). The owner is the Owner Email (the Owners tab's key); a row without its
+-- Created date exists from the night it was first seen.
+-- Grain: one row per lead row.
+{{ config(materialized='table') }}
+{%- set stamps = ['mql', 'routed', 'first_touch', 'accepted', 'rejected', 'sql', 'opportunity'] %}
+
+with latest_dates as (
+    select
+        lead_id,
+        {%- for stage in stamps %}
+            max({{ stage }}_date) as {{ stage }}_date,
+        {%- endfor %}
+        min(valid_from) as first_seen_at,
+        max(valid_from) as modified_at,
+        min(case when status_stage = 'converted' then valid_from end) as first_converted_at
+    from (
+        select
+            lead_id,
+            valid_from,
+            status_stage,
+            {%- for stage in stamps %}
+                first_value({{ stage }}_stamp) over (
+                    partition by lead_id order by {{ stage }}_stamp is null, valid_from desc
+                    rows between unbounded preceding and unbounded following
+                ) as {{ stage }}_date
+                {%- if not loop.last %},{% endif %}
+            {%- endfor %}
+        from {{ ref('sheet__lead_versions') }}
+        where not is_deletion
+    ) as dated
+    group by lead_id
+),
+
+current_versions as (
+    select
+        lead_id,
+        status_stage
+    from (
+        select
+            lead_id,
+            status_stage,
+            row_number() over (partition by lead_id order by version_order desc) as recency
+        from {{ ref('sheet__lead_versions') }}
+        where not is_deletion
+    ) as ranked
+    where recency = 1
+),
+
+leads as (
+    select
+        lead_rows.*,
+        current_versions.status_stage,
+        {%- for stage in stamps %}
+            case
+                when latest_dates.{{ stage }}_date <= {{ as_of_timestamp() }} then latest_dates.{{ stage }}_date
+            end as {{ stage }}_stamped_at,
+        {%- endfor %}
+        latest_dates.first_converted_at,
+        latest_dates.first_seen_at,
+        latest_dates.modified_at
+    from {{ ref('sheet__lead_rows') }} as lead_rows
+    left join current_versions on lead_rows.lead_id = current_versions.lead_id
+    left join latest_dates on lead_rows.lead_id = latest_dates.lead_id
+),
+
+converted as (
+    select
+        *,
+        coalesce(status_stage = 'converted', false) or opportunity_stamped_at is not null as is_converted
+    from leads
+)
+
+select
+    lead_id,
+    'sheet' as source_system,
+    email,
+    status,
+    status_stage,
+    lead_source,
+    owner_email as owner_id,
+    owner_email is not null as owner_is_person,
+    is_converted,
+    case when is_converted then cast(coalesce(opportunity_stamped_at, first_converted_at) as date) end
+        as converted_date,
+    case when is_converted then lead_id || '/opportunity' end as converted_opportunity_id,
+    number_of_employees,
+    lead_score,
+    mql_stamped_at,
+    routed_stamped_at,
+    first_touch_stamped_at,
+    accepted_stamped_at,
+    rejected_stamped_at,
+    sql_stamped_at,
+    rejection_reason,
+    -- a row without its Created date exists from the night it was first seen
+    coalesce(created_at, first_seen_at) as created_at,
+    modified_at
+from converted
