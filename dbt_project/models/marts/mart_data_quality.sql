@@ -17,6 +17,7 @@
 -- depends_on: {{ ref('fct_lead_sla') }}
 -- depends_on: {{ ref('fct_opportunities') }}
 -- depends_on: {{ ref('audit_extracted_records') }}
+-- depends_on: {{ ref('audit_sheet_discipline') }}
 
 {%- set controls = registered_controls() %}
 
