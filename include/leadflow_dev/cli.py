@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--org-config", help=ORG_CONFIG_HELP)
         command.add_argument(
             "--crm",
-            choices=("salesforce", "hubspot"),
+            choices=("salesforce", "hubspot", "sheet"),
             default="salesforce",
             help="the generated demo world's lead database",
         )

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from leadflow import dbt_docs
@@ -25,8 +25,8 @@ from leadflow.report.packet import build_published_packet
 from leadflow.settings import PROJECT_ROOT, paths
 from leadflow.timefmt import parse_instant
 
+from leadflow_dev import hubspot_render, sheet_render
 from leadflow_dev.generator import generate
-from leadflow_dev.hubspot_render import expressible, render
 from leadflow_dev.progress import Progress
 from leadflow_dev.sandbox.process import RunningSandbox, running_sandbox
 
@@ -35,6 +35,7 @@ SUCCEEDED = re.compile(rf"DagRun Finished: dag_id={NIGHTLY}, .* state=success,")
 DEMO_LEADS = 2000
 DEMO_SEED = 7
 DEMO_AS_OF = "2026-06-30T23:00:00Z"
+SHEET_DEMO_NIGHTS = 3
 
 
 def nightly_env(sandbox: RunningSandbox, warehouse: Path) -> dict[str, str]:
@@ -133,17 +134,28 @@ def demo_fixture(crm: str = "salesforce") -> Path:
         generate(fixtures, DEMO_LEADS, DEMO_SEED, DEMO_AS_OF)
     if crm == "salesforce":
         return fixtures
-    if crm != "hubspot":
-        raise ValueError(f"CRM={crm}: the demo renders salesforce or hubspot")
-    portal = PROJECT_ROOT / "demo" / "fixtures-hubspot"
-    if not (portal / "manifest.json").exists():
-        print(f"Rendering the demo world as a HubSpot portal in {portal}")
-        world = PROJECT_ROOT / "demo" / "fixtures-hubspot-world"
+    renderers = {"hubspot": ("a HubSpot portal", hubspot_render), "sheet": ("a lead sheet", sheet_render)}
+    if crm not in renderers:
+        raise ValueError(f"CRM={crm}: the demo renders salesforce, {' or '.join(renderers)}")
+    what, renderer = renderers[crm]
+    rendered = PROJECT_ROOT / "demo" / f"fixtures-{crm}"
+    if not (rendered / "manifest.json").exists():
+        print(f"Rendering the demo world as {what} in {rendered}")
+        world = PROJECT_ROOT / "demo" / f"fixtures-{crm}-world"
         shutil.rmtree(world, ignore_errors=True)
-        expressible(fixtures, world)
-        render(world, portal)
+        renderer.expressible(fixtures, world)
+        renderer.render(world, rendered)
         shutil.rmtree(world)
-    return portal
+    return rendered
+
+
+def earlier_nights(fixtures: Path, as_of: str) -> list[str]:
+    """The nights a demo runs before ``as_of``: for a lead sheet, whose history is its nightly
+    reads, the two before it (so snapshots accumulate); none for a CRM, which keeps its own."""
+    if not (fixtures / "sheet").is_dir():
+        return []
+    night = parse_instant(as_of)
+    return [(night - timedelta(days=days)).isoformat() for days in range(SHEET_DEMO_NIGHTS - 1, 0, -1)]
 
 
 class ClockBeforeAsOf(ValueError):
@@ -214,6 +226,12 @@ def run_demo(
 ) -> int:
     try:
         with only_demo_on_this_checkout():
+            world = fixtures or demo_fixture()
+            as_of = as_of or json.loads((world / "manifest.json").read_text())["as_of"]
+            for earlier in earlier_nights(world, as_of):
+                code = _run_demo(fixtures, warehouse, earlier, earlier, org_config, reports_too=False)
+                if code != 0:
+                    return code
             return _run_demo(fixtures, warehouse, as_of, sandbox_clock, org_config)
     except DemoRunning as busy:
         print(f"{busy}; wait for it to finish, or stop it", file=sys.stderr)
@@ -224,8 +242,15 @@ def run_demo(
 
 
 def _run_demo(
-    fixtures: Path | None, warehouse: Path, as_of: str | None, sandbox_clock: str | None, org_config: Path | None
+    fixtures: Path | None,
+    warehouse: Path,
+    as_of: str | None,
+    sandbox_clock: str | None,
+    org_config: Path | None,
+    reports_too: bool = True,
 ) -> int:
+    """One night through Airflow; with ``reports_too``, the review packet and dbt docs after it
+    and the summary for a person (else one line)."""
     with (
         sandboxed_night(fixtures, warehouse, as_of, sandbox_clock, org_config) as (env, as_of, reports),
         environment(env),
@@ -237,8 +262,9 @@ def _run_demo(
         built: dict[str, Future[Path]] = {}
 
         def build_reports() -> None:
-            built["review_packet"] = beside.submit(build_published_packet)
-            built["dbt_docs"] = beside.submit(dbt_docs.build, paths())
+            if reports_too:
+                built["review_packet"] = beside.submit(build_published_packet)
+                built["dbt_docs"] = beside.submit(dbt_docs.build, paths())
 
         log_file = reports / "airflow-dags-test.log"
         clock = sandbox_clock or as_of
@@ -254,6 +280,9 @@ def _run_demo(
         summary = json.loads(summary_path.read_text())
         summary.update({name: str(report.result()) for name, report in built.items()})
     summary_path.write_text(json.dumps(summary, indent=2))
+    if not reports_too:
+        print(f"Night as of {as_of}: {summary['status']}")
+        return 0
     print_summary(summary_path, log_file, planted=fixtures is None)
     return 0
 

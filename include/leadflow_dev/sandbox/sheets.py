@@ -105,6 +105,7 @@ def write_service_account(tls_dir: Path, base_url: str) -> Path:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
+    tls_dir.mkdir(parents=True, exist_ok=True)
     path = tls_dir / KEY_FILE
     if path.exists():
         key = json.loads(path.read_text(encoding="utf-8"))
