@@ -35,7 +35,7 @@ export GX_ANALYTICS_ENABLED := False
 export LEADFLOW_HOME := $(CURDIR)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv bytecode manifest airflow-init demo night airflow superset test test-fast lint format bench suites docs clean
+.PHONY: help venv bytecode manifest airflow-init demo night airflow superset test test-fast lint format bench suites sheet-template docs clean
 
 help:
 	@echo "make demo   sandbox + nightly DAG end to end (FIXTURES=dir WAREHOUSE=file.duckdb AS_OF=iso SANDBOX_CLOCK=iso ORG_CONFIG=dir CRM=hubspot)"
@@ -129,6 +129,10 @@ test: airflow-init lint
 
 test-fast: $(MANIFEST) bytecode
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal -m "not night"
+
+# The lead-sheet template's workbook, from its CSVs (tests/test_sheet_extraction.py checks they agree).
+sheet-template: venv
+	$(PY) -c "from leadflow_dev.sheet_render import TEMPLATE, template_workbook; template_workbook(TEMPLATE / 'lead-sheet.xlsx')"
 
 suites: $(MANIFEST)
 	$(PY) -m leadflow.cli quality init

@@ -5,7 +5,8 @@ fields of a lead (Salesforce's Lead describe; HubSpot's contact properties) with
 their picklists, and the configuration that maps them onto the lifecycle (the seeds as the night
 reads them, the org's configuration folder composed over the shipped ones: ``lead_status_stages``
 field, value -> stage; ``lead_fields`` role -> field; ``owner_time_zones``), and says in plain
-words what does not fit: a status value no stage is given (those leads would fall out of every
+words what does not fit (a lead sheet is read whole, as a night reads it: its missing columns,
+bad cells and owners the Owners tab lacks too): a status value no stage is given (those leads would fall out of every
 stage), a configured field the org does not have (the night then reads nothing there), a stage no
 status value reaches, a HubSpot owner without a time zone. Nothing here stops a night; it tells
 the person configuring Leadflow what to change, and where.
@@ -32,7 +33,9 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def diagnose(lead_fields: list[dict[str, Any]], seeds: Path, system: str = "salesforce") -> list[Finding]:
+def diagnose(
+    lead_fields: list[dict[str, Any]], seeds: Path, system: str = "salesforce", sheet_columns: bool = False
+) -> list[Finding]:
     """What does not fit between the org's lead fields (``{"name", "picklistValues": [{"value"}]}``,
     as Salesforce's describe gives them) and the seeds in ``seeds``, for ``system``. Its status
     fields are the fields of the status table the org's lead has (Salesforce: ``Status``)."""
@@ -67,7 +70,7 @@ def diagnose(lead_fields: list[dict[str, Any]], seeds: Path, system: str = "sale
         if values and stage not in reached
     ]
     for row in _rows(fields_seed):
-        if row.get("system", system) != system:
+        if row.get("system", system) != system or sheet_columns:  # a sheet's columns: checked as it is read
             continue
         field = (row["field"] or "").strip()
         if field and field not in org_fields:
@@ -98,7 +101,7 @@ def owners_without_time_zone(owners: list[dict[str, Any]], seeds: Path, portal_z
     ]
 
 
-LEAD = {"salesforce": "Lead", "hubspot": "contact"}
+LEAD = {"salesforce": "Lead", "hubspot": "contact", "sheet": "Leads tab"}
 
 
 def _salesforce(conn_id: str, seeds: Path) -> list[Finding]:
@@ -124,7 +127,47 @@ def _hubspot(conn_id: str, seeds: Path) -> list[Finding]:
     return diagnose(fields, seeds, "hubspot") + owners_without_time_zone(owners, seeds, zone)
 
 
-CHECKS = {"salesforce": _salesforce, "hubspot": _hubspot}
+def _sheet(conn_id: str, seeds: Path) -> list[Finding]:
+    """A lead sheet read as a night reads it: columns the configuration names that the tabs lack,
+    cells a night would quarantine, Status values without a stage, owners the Owners tab lacks and
+    owners without a time zone."""
+    from leadflow.extract.sheet import OPTIONAL_TABS, Read, SheetConnection, records_of
+    from leadflow.sources import source_system
+
+    sheet = SheetConnection.from_airflow(conn_id)
+    read = {}
+    findings: list[Finding] = []
+    for obj in source_system("sheet").objects:
+        rows = sheet.tab(obj.name)
+        if rows is None:
+            if obj.name not in OPTIONAL_TABS:
+                findings.append(Finding(True, f"The sheet has no {obj.name} tab (copy it from templates/lead-sheet/)."))
+            continue
+        read[obj.name] = records_of(obj, rows, "")
+        findings += [Finding(True, f"{obj.name}: {rejected.reason}") for rejected in read[obj.name].rejected]
+    leads = read.get("Leads")
+    if leads is None:
+        return findings
+    status_field = next(
+        (r["field"] for r in _rows(seeds / "lead_fields.csv") if r.get("system") == "sheet" and r["role"] == "status"),
+        "Status",
+    )
+    values = sorted({r["status"] for r in leads.records if r.get("status")})
+    findings += diagnose(
+        [{"name": status_field, "picklistValues": [{"value": v} for v in values]}], seeds, "sheet", sheet_columns=True
+    )
+    owners = {(r.get("email") or "").lower(): r for r in read.get("Owners", Read()).records}
+    for email in sorted({(r.get("owner_email") or "").strip().lower() for r in leads.records} - set(owners) - {""}):
+        findings.append(Finding(True, f"The Owner Email {email} is on the Leads tab but not on the Owners tab."))
+    findings += owners_without_time_zone(
+        [{"email": e, "archived": o.get("active") is False} for e, o in owners.items() if not o.get("time_zone")],
+        seeds,
+        "UTC",
+    )
+    return findings
+
+
+CHECKS = {"salesforce": _salesforce, "hubspot": _hubspot, "sheet": _sheet}
 
 
 def main(seeds: Path) -> int:

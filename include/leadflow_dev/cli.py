@@ -35,6 +35,13 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sheet_fixture(args: argparse.Namespace) -> int:
+    from leadflow_dev.sheet_render import template_fixture
+
+    print(f"The template's sheet as a sandbox fixture: {template_fixture(Path(args.out_dir), args.as_of)}")
+    return 0
+
+
 ORG_CONFIG_HELP = (
     "the org's configuration folder: CSV files replacing the shipped policy seeds of the same name "
     "(default: the fixture's org_config/ if it has one)"
@@ -73,7 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--as-of", default="2026-06-30T23:00:00Z", help="the fixture's now (ISO 8601)")
     gen.set_defaults(func=_generate)
 
-    sandbox = commands.add_parser("sandbox", help="the Salesforce + Marketo sandbox server")
+    sheet = commands.add_parser("sheet-fixture", help="the lead-sheet template as a fixture the sandbox serves")
+    sheet.add_argument("out_dir")
+    sheet.add_argument("--as-of", default="2025-05-31T23:00:00Z", help="the fixture's now (ISO 8601)")
+    sheet.set_defaults(func=_sheet_fixture)
+
+    sandbox = commands.add_parser("sandbox", help="the sandbox server (Salesforce, Marketo, HubSpot, Google Sheets)")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     serve = sandbox_commands.add_parser("serve", help="serve a fixture over HTTPS")
     serve.add_argument("--fixtures", required=True)

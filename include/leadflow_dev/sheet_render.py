@@ -86,7 +86,8 @@ def _first_dates(fixture: Path) -> dict[str, dict[str, str]]:
 def expressible(fixture: Path, out: Path) -> None:
     """A copy of the world ``fixture`` holding only what a lead sheet can, with each lead's dates
     typed in (a date field empty in Salesforce takes the time its history or tasks give, from the
-    version at or after that time): what the two renderings must agree on."""
+    version at or after that time) and no field history (a sheet has none before its first read):
+    what the two renderings must agree on."""
     shutil.copytree(fixture, out)
     shutil.rmtree(out / "marketo", ignore_errors=True)
     sf = out / "salesforce"
@@ -104,6 +105,8 @@ def expressible(fixture: Path, out: Path) -> None:
                 if version.get(field) is None and parse_instant(at) <= parse_instant(version["SystemModstamp"]):
                     version[field] = at
     write_jsonl(sf / "Lead.jsonl", leads)
+    # the sheet's field history is its nightly reads: none from before the first
+    write_jsonl(sf / "LeadHistory.jsonl", [])
     converted = {lead["ConvertedOpportunityId"] for lead in leads if lead.get("ConvertedOpportunityId")}
     opportunities = [
         {**o, "CampaignId": None, "AccountId": None}

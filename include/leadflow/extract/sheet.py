@@ -328,7 +328,7 @@ def records_of(obj: SourceObject, rows: list[list[Any]], night: str) -> Read:
             )
     mapped = {normalised(column) for column, _ in columns.values()}
     extra = {name: i for name, i in at.items() if name not in mapped}
-    read.fields = [*columns, *(header[i] for i in extra.values())]
+    read.fields = list(dict.fromkeys(["_row", "_night", obj.key, *columns, *(header[i] for i in extra.values())]))
     seen: dict[str, int] = {}
     for offset, row in enumerate(rows[1:]):
         number = offset + 2

@@ -3,7 +3,7 @@
 -- column does not unsay a date once read), unset when after the as-of; a stage without one takes
 -- the night the row was first seen in it (`sheet__lead_stage_events`). Converted when the status
 -- maps to `converted` or the row has an opportunity date, to the row's own opportunity
--- (`sheet__opportunities`). The owner is the Owner Email (the Owners tab's key); a row without its
+-- (`sheet__opportunities`) when its opportunity columns say anything (date, stage or amount). The owner is the Owner Email (the Owners tab's key); a row without its
 -- Created date exists from the night it was first seen.
 -- Grain: one row per lead row.
 {{ config(materialized='table') }}
@@ -71,7 +71,11 @@ leads as (
 converted as (
     select
         *,
-        coalesce(status_stage = 'converted', false) or opportunity_stamped_at is not null as is_converted
+        coalesce(status_stage = 'converted', false) or opportunity_stamped_at is not null as is_converted,
+        coalesce(
+            opportunity_stamped_at is not null or opportunity_stage is not null or opportunity_amount is not null,
+            false
+        ) as has_opportunity
     from leads
 )
 
@@ -87,7 +91,7 @@ select
     is_converted,
     case when is_converted then cast(coalesce(opportunity_stamped_at, first_converted_at) as date) end
         as converted_date,
-    case when is_converted then lead_id || '/opportunity' end as converted_opportunity_id,
+    case when is_converted and has_opportunity then lead_id || '/opportunity' end as converted_opportunity_id,
     number_of_employees,
     lead_score,
     mql_stamped_at,

@@ -6,7 +6,7 @@
 -- Grain: one row per converted lead row.
 with leads as (
     select * from {{ ref('sheet__leads') }}
-    where is_converted
+    where converted_opportunity_id is not null
 ),
 
 rows_ as (
