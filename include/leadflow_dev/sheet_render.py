@@ -1,7 +1,8 @@
 """The generator's world rendered as a lead sheet (``templates/lead-sheet/``), as a team keeps one.
 
 :func:`expressible` first takes out of the Salesforce + Marketo world what a sheet cannot hold
-(Marketo, campaigns, tasks, accounts, opportunity history, opportunities not converted from a lead)
+(Marketo, campaigns, tasks, accounts, opportunity history, opportunities not converted from a lead
+that is still in the sheet)
 and writes into each lead the dates a sheet team types, where Salesforce has them only as history:
 a status's first change into a stage, the first routing from a queue to a person, the first call or
 e-mail. :func:`render` then writes the sheet: each lead a row (in order of creation), each change of
@@ -107,7 +108,9 @@ def expressible(fixture: Path, out: Path) -> None:
     write_jsonl(sf / "Lead.jsonl", leads)
     # the sheet's field history is its nightly reads: none from before the first
     write_jsonl(sf / "LeadHistory.jsonl", [])
-    converted = {lead["ConvertedOpportunityId"] for lead in leads if lead.get("ConvertedOpportunityId")}
+    # an opportunity lives on its lead's row: none without the row (a converted lead merged away)
+    latest = [versions[-1] for versions in _grouped(leads, "Id").values()]
+    converted = {lead["ConvertedOpportunityId"] for lead in latest if not lead.get("IsDeleted")} - {None}
     opportunities = [
         {**o, "CampaignId": None, "AccountId": None}
         for o in read_jsonl(sf / "Opportunity.jsonl")
