@@ -1,7 +1,7 @@
 # Leadflow's images.
 # airflow (the default target): the official Airflow 3 image plus the pinned runtime requirements and
 #   the leadflow package; no developer tools, no browser.
-# sandbox: the product image plus the Salesforce/Marketo sandbox (`docker compose --profile sandbox`).
+# sandbox: the product image plus the sandbox of every source (`docker compose --profile sandbox`).
 FROM apache/airflow:3.3.2-python3.11 AS airflow
 
 COPY --chown=airflow:root requirements.txt pyproject.toml /opt/airflow/leadflow/
@@ -27,6 +27,8 @@ COPY --chown=airflow:root bi/superset /opt/airflow/leadflow/bi/superset
 FROM airflow AS sandbox
 COPY --chown=airflow:root requirements-sandbox.txt /opt/airflow/leadflow/
 COPY --chown=airflow:root include/leadflow_dev /opt/airflow/leadflow/include/leadflow_dev
+# the lead-sheet template, which `leadflow-dev sheet-fixture` serves
+COPY --chown=airflow:root templates /opt/airflow/leadflow/templates
 RUN pip install --no-cache-dir -r /opt/airflow/leadflow/requirements-sandbox.txt \
     && pip install --no-cache-dir --no-deps -e /opt/airflow/leadflow
 

@@ -77,7 +77,7 @@ bytecode: $(VENV)/.installed
 # warehouse/leadflow.duckdb): a night there starts from this parse (Cosmos copies it), where any
 # other profile makes dbt parse the whole project again.
 MANIFEST := dbt_project/target/manifest.json
-DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f) dbt_project/dbt_project.yml dbt_project/profiles.yml
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/snapshots -type f) dbt_project/dbt_project.yml dbt_project/profiles.yml
 
 $(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
 	$(PY) -m leadflow.cli parse

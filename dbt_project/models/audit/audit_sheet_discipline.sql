@@ -1,7 +1,7 @@
 -- What a lead sheet's team got wrong, as findings the controls count (`sheet_*` in the registry):
 -- one row per lead row the sheet has ever held (empty for a CRM). A row of tonight's read can
--- have a status without its date (its stage's time is then only the night it was first seen), dates
--- out of order or after the night, or an owner the Owners tab lacks, or carry another person's
+-- have a status whose date the sheet never gave (its stage's time is then only the night it was
+-- first seen), dates out of order or after the night (as typed tonight), or an owner the Owners tab lacks, or carry another person's
 -- e-mail than when first read (its lead id reused). A row no longer read was deleted; or its id
 -- was changed, when its e-mail turns up under a lead id first read on or after the night it went.
 -- An MQL whose SLA clocks cannot run to the minute (the MQL, assignment, first touch or decision
@@ -41,6 +41,10 @@ lead_rows as (
     select * from {{ ref('sheet__lead_rows') }}
 ),
 
+dates as (
+    select * from {{ ref('sheet__lead_dates') }}
+),
+
 owners as (
     select owner_id from {{ ref('sheet__owners') }}
 ),
@@ -76,7 +80,7 @@ select
         and latest.status_stage in ({{ quoted_list(stage_dates.keys()) }})
         and case latest.status_stage
             {%- for stage, column in stage_dates.items() %}
-                when '{{ stage }}' then lead_rows.{{ column }} is null
+                when '{{ stage }}' then dates.{{ column | replace('_stamp', '_date') }} is null
             {%- endfor %}
         end,
         false
@@ -102,14 +106,13 @@ select
     coalesce(
         lead_rows.lead_id is not null and lead_rows.email != firsts.first_email, false
     ) as is_lead_id_reused,
-    coalesce(lead_rows.mql_stamp is not null or firsts.was_mql, false) and lead_rows.lead_id is not null
-        as is_mql,
+    coalesce(dates.mql_date is not null or firsts.was_mql, false) and lead_rows.lead_id is not null as is_mql,
     coalesce(
-        lead_rows.mql_stamp is null
-        or (lifecycle.routed_at is not null and lead_rows.routed_stamp is null)
+        dates.mql_date is null
+        or (lifecycle.routed_at is not null and dates.routed_date is null)
         or (lifecycle.first_touch_at is null and coalesce(lifecycle.accepted_at, lifecycle.rejected_at) is not null)
-        or (lifecycle.accepted_at is not null and lead_rows.accepted_stamp is null)
-        or (lifecycle.rejected_at is not null and lead_rows.rejected_stamp is null),
+        or (lifecycle.accepted_at is not null and dates.accepted_date is null)
+        or (lifecycle.rejected_at is not null and dates.rejected_date is null),
         false
     ) as is_sla_unmeasurable
 from latest
@@ -117,4 +120,5 @@ inner join firsts on latest.lead_id = firsts.lead_id
 left join lead_rows on latest.lead_id = lead_rows.lead_id
 left join owners on lead_rows.owner_email = owners.owner_id
 left join renamed on latest.lead_id = renamed.lead_id
+left join dates on latest.lead_id = dates.lead_id
 left join lifecycle on latest.lead_id = lifecycle.lead_id

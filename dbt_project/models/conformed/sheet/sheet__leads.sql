@@ -1,6 +1,6 @@
 -- A lead sheet's leads (conformed `leads`): every row of the night's read, as it reads. A stage's
--- stamp is its date column: the latest date the sheet gave it (a cleared cell or a renamed
--- column does not unsay a date once read), unset when after the as-of; a stage without one takes
+-- stamp is its date column: the latest date the sheet gave it (`sheet__lead_dates`), unset when
+-- after the as-of; a stage without one takes
 -- the night the row was first seen in it (`sheet__lead_stage_events`). Converted when the status
 -- maps to `converted` or the row has an opportunity date, to the row's own opportunity
 -- (`sheet__opportunities`) when its opportunity columns say anything (date, stage or amount). The owner is the Owner Email (the Owners tab's key); a row without its
@@ -9,34 +9,7 @@
 {{ config(materialized='table') }}
 {%- set stamps = ['mql', 'routed', 'first_touch', 'accepted', 'rejected', 'sql', 'opportunity'] %}
 
-with latest_dates as (
-    select
-        lead_id,
-        {%- for stage in stamps %}
-            max({{ stage }}_date) as {{ stage }}_date,
-        {%- endfor %}
-        min(valid_from) as first_seen_at,
-        max(valid_from) as modified_at,
-        min(case when status_stage = 'converted' then valid_from end) as first_converted_at
-    from (
-        select
-            lead_id,
-            valid_from,
-            status_stage,
-            {%- for stage in stamps %}
-                first_value({{ stage }}_stamp) over (
-                    partition by lead_id order by {{ stage }}_stamp is null, valid_from desc
-                    rows between unbounded preceding and unbounded following
-                ) as {{ stage }}_date
-                {%- if not loop.last %},{% endif %}
-            {%- endfor %}
-        from {{ ref('sheet__lead_versions') }}
-        where not is_deletion
-    ) as dated
-    group by lead_id
-),
-
-current_versions as (
+with current_versions as (
     select
         lead_id,
         status_stage
@@ -65,7 +38,7 @@ leads as (
         latest_dates.modified_at
     from {{ ref('sheet__lead_rows') }} as lead_rows
     left join current_versions on lead_rows.lead_id = current_versions.lead_id
-    left join latest_dates on lead_rows.lead_id = latest_dates.lead_id
+    left join {{ ref('sheet__lead_dates') }} as latest_dates on lead_rows.lead_id = latest_dates.lead_id
 ),
 
 converted as (
