@@ -75,9 +75,8 @@ def test_a_sheet_world_publishes_the_marts_its_salesforce_rendering_does(
     con = duckdb.connect()
     con.execute(f"attach '{tmp_path / 'sheet.duckdb'}' as sheet (read_only)")
     con.execute(f"attach '{tmp_path / 'sf.duckdb'}' as sf (read_only)")
-    con.execute(
-        f"create table emails as select distinct Id, lower(Email) as email from read_json('{world}/salesforce/User.jsonl')"
-    )
+    users = world / "salesforce" / "User.jsonl"
+    con.execute(f"create table emails as select distinct Id, lower(Email) as email from read_json('{users}')")
     leads = con.execute("select count(*) from sf.marts.fct_lead_lifecycle").fetchall()[0][0]
     assert leads > 300
     differ = {

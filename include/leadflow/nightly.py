@@ -129,7 +129,8 @@ def project_fingerprint() -> str:
     """A digest of what turns raw data into published marts: the dbt project, the GX suites and
     the org's configuration."""
     where = paths()
-    roots = [where.dbt_project / name for name in ("models", "macros", "seeds", "snapshots", "tests", "dbt_project.yml")]
+    project = ("models", "macros", "seeds", "snapshots", "tests", "dbt_project.yml")
+    roots = [where.dbt_project / name for name in project]
     roots += [where.expectations / "gx" / name for name in ("expectations", "validation_definitions")]
     digest = hashlib.sha256()
     for root in roots:

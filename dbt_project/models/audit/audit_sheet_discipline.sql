@@ -1,11 +1,12 @@
 -- What a lead sheet's team got wrong, as findings the controls count (`sheet_*` in the registry):
 -- one row per lead row the sheet has ever held (empty for a CRM). A row of tonight's read can
 -- have a status whose date the sheet never gave (its stage's time is then only the night it was
--- first seen), dates out of order or after the night (as typed tonight), or an owner the Owners tab lacks, or carry another person's
--- e-mail than when first read (its lead id reused). A row no longer read was deleted; or its id
--- was changed, when its e-mail turns up under a lead id first read on or after the night it went.
--- An MQL whose SLA clocks cannot run to the minute (the MQL, assignment, first touch or decision
--- known only to the night) is counted too. Bad cells are the quarantine's (`records_quarantined`).
+-- first seen), dates out of order or after the night (as typed tonight), or an owner the Owners
+-- tab lacks, or carry another person's e-mail than when first read (its lead id reused). A row
+-- no longer read was deleted; or its id was changed, when its e-mail turns up under a lead id
+-- first read on or after the night it went. An MQL whose SLA clocks cannot run to the minute
+-- (the MQL, assignment or decision known only to the night, or decided with no first touch) is
+-- counted too. Bad cells are the quarantine's (`records_quarantined`).
 -- Grain: one row per lead id the sheet has held.
 {%- set stage_dates = {'mql': 'mql_stamp', 'accepted': 'accepted_stamp', 'rejected': 'rejected_stamp',
     'sql': 'sql_stamp', 'converted': 'opportunity_stamp'} %}
@@ -21,7 +22,7 @@ latest as (
     from (
         select
             versions.*,
-            row_number() over (partition by lead_id order by version_order desc) as recency
+            row_number() over (partition by versions.lead_id order by versions.version_order desc) as recency
         from versions
     ) as ranked
     where recency = 1
@@ -71,10 +72,10 @@ lifecycle as (
 
 select
     latest.lead_id,
-    coalesce(lead_rows.row_number, latest.row_number) as row_number,
     firsts.first_seen_at,
-    lead_rows.lead_id is not null as is_present,
     lead_rows.status,
+    coalesce(lead_rows.row_number, latest.row_number) as row_number,
+    lead_rows.lead_id is not null as is_present,
     coalesce(
         lead_rows.lead_id is not null
         and latest.status_stage in ({{ quoted_list(stage_dates.keys()) }})

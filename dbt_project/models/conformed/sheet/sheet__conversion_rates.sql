@@ -2,10 +2,7 @@
 -- read, units of the currency per one US dollar, each in effect from its start date until that
 -- currency's next. Grain: one row per currency and start date.
 with rates as (
-    select * from {{ ref('stg_sheet__rates') }}
-    where
-        seen_at = (select max(seen_at) from {{ ref('stg_sheet__rates') }})
-        and conversion_rate > 0
+    {{ sheet_night_read('stg_sheet__rates') }}
 )
 
 select
@@ -15,3 +12,4 @@ select
     start_date,
     lead(start_date) over (partition by iso_code order by start_date) as next_start_date
 from rates
+where conversion_rate > 0

@@ -4,19 +4,18 @@
 -- tab is no owner (a lead naming it fails the control `sheet_owner_unknown`).
 -- Grain: one row per owner.
 with owners as (
-    select * from {{ ref('stg_sheet__owners') }}
-    where seen_at = (select max(seen_at) from {{ ref('stg_sheet__owners') }})
+    {{ sheet_night_read('stg_sheet__owners') }}
 )
 
 select
-    lower(trim(owners.email)) as owner_id,
     'sheet' as source_system,
     owners.owner_name,
     owners.email as owner_email,
     owners.owner_team,
+    cast(null as timestamp) as inactive_since,
+    lower(trim(owners.email)) as owner_id,
     coalesce(nullif(trim(owners.time_zone), ''), zones.time_zone) as time_zone,
-    coalesce(owners.is_active, true) as is_active,
-    cast(null as timestamp) as inactive_since
+    coalesce(owners.is_active, true) as is_active
 from owners
 left join {{ ref('owner_time_zones') }} as zones
     on lower(trim(owners.email)) = lower(trim(zones.owner_email))
