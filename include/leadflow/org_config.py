@@ -108,13 +108,10 @@ def seed_path(dbt_project: Path) -> Path | None:
     return target.relative_to(dbt_project)
 
 
-def seed_rows(name: str) -> list[dict[str, str]]:
+def seed_rows(dbt_project: Path, name: str) -> list[dict[str, str]]:
     """A policy seed's rows as dbt reads them tonight: the org's configuration composed over the
     shipped seeds (what an extractor that reads the configuration too must agree with)."""
-    from leadflow.settings import paths
-
-    project = paths().dbt_project
-    with (project / (seed_path(project) or "seeds") / name).open(encoding="utf-8") as handle:
+    with (dbt_project / (seed_path(dbt_project) or "seeds") / name).open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 

@@ -131,9 +131,12 @@ def configured(object_name: str) -> tuple[list[str], list[str]]:
     properties, history = list(PROPERTIES[object_name]), list(HISTORY.get(object_name, []))
     if object_name == "contacts":
         from leadflow.org_config import seed_rows
+        from leadflow.settings import paths
 
-        roles = {r["role"]: r["field"].strip() for r in seed_rows("lead_fields.csv") if r.get("system") == "hubspot"}
-        statuses = [r["field"] for r in seed_rows("lead_status_stages.csv") if r["field"] != "Status"]
+        project = paths().dbt_project
+        fields = seed_rows(project, "lead_fields.csv")
+        roles = {r["role"]: r["field"].strip() for r in fields if r.get("system") == "hubspot"}
+        statuses = [r["field"] for r in seed_rows(project, "lead_status_stages.csv") if r["field"] != "Status"]
         properties += [*roles.values(), *statuses]
         history += [*statuses, *(roles.get(role, "") for role in ("lead_source", "rejection_reason"))]
     return list(dict.fromkeys(p for p in properties if p)), list(dict.fromkeys(p for p in history if p))

@@ -80,8 +80,9 @@ def normalised(name: Any) -> str:
 def lead_columns() -> dict[str, str]:
     """The ``Leads`` tab's columns by role, as the org configures them (``lead_fields.csv``)."""
     from leadflow.org_config import seed_rows
+    from leadflow.settings import paths
 
-    rows = seed_rows("lead_fields.csv")
+    rows = seed_rows(paths().dbt_project, "lead_fields.csv")
     return {r["role"]: r["field"].strip() for r in rows if r["system"] == "sheet" and r["field"].strip()}
 
 
