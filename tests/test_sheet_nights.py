@@ -61,8 +61,10 @@ def test_a_sheet_world_publishes_the_marts_its_salesforce_rendering_does(
     generated_fixture: Path, tmp_path: Path
 ) -> None:
     """Named differences: owners are e-mails in a sheet (mapped back from Salesforce's user ids),
-    opportunity ids are the lead's row, and what history tells before the sheet's first read
-    (recycling, re-MQLs, MQL counts) is not held by either rendering (``expressible``)."""
+    opportunity ids are the lead's row, a lead decided without a first-touch date has no
+    first-touch clock in a sheet (Salesforce calls it breached: no task was logged), and what
+    history tells before the sheet's first read (recycling, re-MQLs, MQL counts) is held by
+    neither rendering (``expressible``)."""
     world, sheet = tmp_path / "world", tmp_path / "sheet"
     expressible(generated_fixture, world)
     render(world, sheet)
@@ -98,9 +100,24 @@ def test_a_sheet_world_publishes_the_marts_its_salesforce_rendering_does(
     for mart in ("mart_stage_conversion", "mart_rejection_reasons", "mart_source_pipeline", "mart_win_rates"):
         rows = {db: set(_rounded(con, f"{db}.marts.{mart}")) for db in ("sheet", "sf")}
         assert rows["sheet"] - rows["sf"] == set() and rows["sf"] - rows["sheet"] == set(), mart
-    con.execute("create table sf_sla as select * from sf.marts.mart_sla_compliance")
+    # SLA: the same clocks, but a lead decided without a first-touch date, whose first touch Salesforce
+    # calls breached (no task logged), has no first-touch clock in a sheet (it logs no activities)
+    con.execute("create table sf_sla as select * from sf.marts.fct_lead_sla")
     con.execute("update sf_sla set routed_owner_id = (select email from emails where Id = routed_owner_id)")
-    assert set(_rounded(con, "sheet.marts.mart_sla_compliance")) == set(_rounded(con, "sf_sla"))
+    untouched = """select lead_id from sf.marts.fct_lead_lifecycle
+                   where routed_at is not null and first_touch_at is null
+                   and coalesce(accepted_at, rejected_at, sql_at) is not null"""
+    assert con.execute(f"select count(*) from ({untouched})").fetchall()[0][0] > 0
+    con.execute(
+        f"""update sf_sla set first_touch_status = null, first_touch_business_minutes = null
+            where lead_id in ({untouched})"""
+    )
+    assert set(_rounded(con, "sheet.marts.fct_lead_sla")) == set(_rounded(con, "sf_sla"))
+    sla_months = "select * exclude (first_touch_met, first_touch_breached, first_touch_pending) from {}"
+    con.execute(f"create table sf_months as {sla_months.format('sf.marts.mart_sla_compliance')}")
+    con.execute("update sf_months set routed_owner_id = (select email from emails where Id = routed_owner_id)")
+    con.execute(f"create table sheet_months as {sla_months.format('sheet.marts.mart_sla_compliance')}")
+    assert set(_rounded(con, "sheet_months")) == set(_rounded(con, "sf_months"))
 
 
 def _rounded(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple]:
@@ -159,6 +176,8 @@ def test_without_date_columns_each_stage_is_the_night_it_was_first_seen(
         "and run_as_of = (select max(run_as_of) from marts.mart_data_quality)",
     )
     assert unmeasurable == [(evidence,)], "every MQL's SLA is known only to the night"
+    measured = "select count(*) from marts.fct_lead_sla where coalesce(assign_status, decision_status) is not null"
+    assert _query(warehouse, measured) == [(0,)], "and no clock runs on times known only to the night"
 
 
 def _write(folder: Path, tab: str, header: list[str], rows: list[dict[str, str]]) -> None:

@@ -166,6 +166,9 @@ def _lead_row(
                 "Currency": opportunity.get("CurrencyIsoCode") or "",
                 "Opportunity Stage": opportunity.get("StageName") or "",
                 "Close Date": opportunity.get("CloseDate") or "",
+                "Next Step": opportunity.get("NextStep") or "",
+                "Business Problem": opportunity.get("Business_Problem__c") or "",
+                "Use Case": opportunity.get("Use_Case__c") or "",
             }
         )
     return row

@@ -4,9 +4,9 @@
 -- first seen), dates out of order or after the night (as typed tonight), or an owner the Owners
 -- tab lacks, or carry another person's e-mail than when first read (its lead id reused). A row
 -- no longer read was deleted; or its id was changed, when its e-mail turns up under a lead id
--- first read on or after the night it went. An MQL whose SLA clocks cannot run to the minute
--- (the MQL, assignment or decision known only to the night, or decided with no first touch) is
--- counted too. Bad cells are the quarantine's (`records_quarantined`).
+-- first read on or after the night it went. An MQL with an SLA clock that does not run (a time it
+-- needs known only to the night, `int_sla_clocks`) is counted too. Bad cells are the
+-- quarantine's (`records_quarantined`).
 -- Grain: one row per lead id the sheet has held.
 {%- set stage_dates = {'mql': 'mql_stamp', 'accepted': 'accepted_stamp', 'rejected': 'rejected_stamp',
     'sql': 'sql_stamp', 'converted': 'opportunity_stamp'} %}
@@ -59,15 +59,10 @@ renamed as (
     where gone.is_deletion and firsts.first_seen_at >= gone.valid_from
 ),
 
-lifecycle as (
-    select
-        lead_id,
-        mql_at,
-        routed_at,
-        first_touch_at,
-        accepted_at,
-        rejected_at
-    from {{ ref('int_lead_stages') }}
+unmeasured as (
+    -- an MQL with an SLA clock that does not run: a time it needs is known only to the night
+    select distinct lead_id from {{ ref('int_sla_clocks') }}
+    where is_known_to_the_night
 )
 
 select
@@ -108,18 +103,11 @@ select
         lead_rows.lead_id is not null and lead_rows.email != firsts.first_email, false
     ) as is_lead_id_reused,
     coalesce(dates.mql_date is not null or firsts.was_mql, false) and lead_rows.lead_id is not null as is_mql,
-    coalesce(
-        dates.mql_date is null
-        or (lifecycle.routed_at is not null and dates.routed_date is null)
-        or (lifecycle.first_touch_at is null and coalesce(lifecycle.accepted_at, lifecycle.rejected_at) is not null)
-        or (lifecycle.accepted_at is not null and dates.accepted_date is null)
-        or (lifecycle.rejected_at is not null and dates.rejected_date is null),
-        false
-    ) as is_sla_unmeasurable
+    unmeasured.lead_id is not null as is_sla_unmeasurable
 from latest
 inner join firsts on latest.lead_id = firsts.lead_id
 left join lead_rows on latest.lead_id = lead_rows.lead_id
 left join owners on lead_rows.owner_email = owners.owner_id
 left join renamed on latest.lead_id = renamed.lead_id
 left join dates on latest.lead_id = dates.lead_id
-left join lifecycle on latest.lead_id = lifecycle.lead_id
+left join unmeasured on latest.lead_id = unmeasured.lead_id

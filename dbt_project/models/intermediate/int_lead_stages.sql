@@ -24,6 +24,7 @@ select
     leads.is_converted,
     leads.converted_opportunity_id,
     leads.sql_stamped_at,
+    leads.history_grain,
 
     leads.rejection_reason as rejection_reason_raw,
     coalesce(

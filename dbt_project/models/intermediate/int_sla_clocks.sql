@@ -1,5 +1,11 @@
 -- One row per MQL and SLA clock (see the `sla_policies` seed): when the clock started and
 -- stopped, in whose time zone. first_touch and decision apply only once the lead is routed.
+-- A clock runs only where the times it needs are known: not where its start or stop is known
+-- only to the night (a lead sheet's stage without its date column, evidence `nightly read`),
+-- nor a first-touch clock of a source that logs no activities (`history_grain` night) on a lead
+-- decided without a first-touch date (it may have been touched; nobody wrote when).
+-- Such a clock is kept, flagged (`is_known_to_the_night`): `int_sla_elapsed` leaves it out, and
+-- `audit_sheet_discipline` counts the MQLs that have one.
 with mqls as (
     select
         lifecycle.lead_id,
@@ -10,6 +16,13 @@ with mqls as (
         lifecycle.rejected_at,
         lifecycle.sql_at,
         lifecycle.routed_owner_id,
+        lifecycle.history_grain,
+        lifecycle.mql_evidence,
+        lifecycle.routed_evidence,
+        lifecycle.first_touch_evidence,
+        lifecycle.accepted_evidence,
+        lifecycle.rejected_evidence,
+        lifecycle.sql_evidence,
         owners.time_zone as owner_time_zone,
         known.time_zone as known_time_zone
     from {{ ref('int_lead_stages') }} as lifecycle
@@ -26,7 +39,8 @@ clocks as (
         'assign' as sla_name,
         mql_at as start_at,
         routed_at as stop_at,
-        coalesce(known_time_zone, 'UTC') as time_zone
+        coalesce(known_time_zone, 'UTC') as time_zone,
+        coalesce('nightly read' in (mql_evidence, routed_evidence), false) as is_known_to_the_night
     from mqls
     union all
     select
@@ -34,7 +48,13 @@ clocks as (
         'first_touch' as sla_name,
         greatest(mql_at, routed_at) as start_at,
         first_touch_at as stop_at,
-        coalesce(known_time_zone, 'UTC') as time_zone
+        coalesce(known_time_zone, 'UTC') as time_zone,
+        coalesce('nightly read' in (mql_evidence, routed_evidence, first_touch_evidence), false)
+        or (
+            history_grain = 'night'
+            and first_touch_at is null
+            and coalesce(accepted_at, rejected_at, sql_at) is not null
+        ) as is_known_to_the_night
     from mqls
     where routed_at is not null
     union all
@@ -43,7 +63,16 @@ clocks as (
         'decision' as sla_name,
         greatest(mql_at, routed_at) as start_at,
         least(accepted_at, rejected_at, sql_at) as stop_at,
-        coalesce(known_time_zone, 'UTC') as time_zone
+        coalesce(known_time_zone, 'UTC') as time_zone,
+        coalesce('nightly read' in (
+            mql_evidence,
+            routed_evidence,
+            case least(accepted_at, rejected_at, sql_at)
+                when accepted_at then accepted_evidence
+                when rejected_at then rejected_evidence
+                when sql_at then sql_evidence
+            end
+        ), false) as is_known_to_the_night
     from mqls
     where routed_at is not null
 )
@@ -55,7 +84,8 @@ select
     clocks.stop_at,
     clocks.time_zone,
     policies.target_minutes,
-    policies.minute_kind
+    policies.minute_kind,
+    clocks.is_known_to_the_night
 from clocks
 inner join {{ ref('sla_policies') }} as policies
     on clocks.sla_name = policies.sla_name

@@ -1,7 +1,9 @@
 -- Each SLA clock measured: elapsed minutes once stopped (calendar or business minutes, as the
--- policy says), and its status at the as-of time.
+-- policy says), and its status at the as-of time. A clock whose times are known only to the
+-- night is not measured (`int_sla_clocks`).
 with clocks as (
     select * from {{ ref('int_sla_clocks') }}
+    where not is_known_to_the_night
 ),
 
 measured as (

@@ -23,7 +23,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -110,7 +110,7 @@ class SheetConnection:
         extra = connections.extra(conn_id)
         creds = connections.credentials(conn_id)
         if not creds.base_url.removeprefix("https://").removeprefix("http://"):
-            creds = ApiCredentials(SHEETS_API, "", creds.client_secret, creds.verify, creds.timeout, creds.max_attempts)
+            creds = replace(creds, base_url=SHEETS_API)
         if not extra.get("spreadsheet_id") and not extra.get("file"):
             raise SheetError(f"connection {conn_id} names neither a spreadsheet (extra spreadsheet_id) nor a file")
         return cls(creds, extra.get("spreadsheet_id"), extra.get("file"))
@@ -121,6 +121,14 @@ class SheetConnection:
 
     def read_at(self) -> datetime:
         return self.clock.now() if not self.file else datetime.now(UTC)
+
+    @property
+    def account(self) -> str:
+        """The service account's e-mail: whom the sheet must be shared with."""
+        try:
+            return json.loads(self.creds.client_secret).get("client_email", "the service account")
+        except ValueError:
+            return "the service account"
 
     # Google Sheets API v4
     def _session(self) -> requests.Session:
@@ -140,7 +148,6 @@ class SheetConnection:
         for prefix, adapter in transport.adapters.items():
             session.mount(prefix, adapter)
         session.hooks["response"].append(self.clock.note)
-        self._account = key.get("client_email", "the service account")
         return session
 
     def _get(self, session: requests.Session, path: str, params: list[tuple[str, str]]) -> dict[str, Any]:
@@ -153,7 +160,7 @@ class SheetConnection:
                 response = session.get(url, params=params, timeout=self.creds.timeout)
             except RefreshError as exc:
                 raise SheetError(
-                    f"Google refused a token for {self._account}'s key ({exc.args[0] if exc.args else exc}): "
+                    f"Google refused a token for {self.account}'s key ({exc.args[0] if exc.args else exc}): "
                     "make a new JSON key for the service account and set it as the connection's password"
                 ) from None
             error = (_json(response).get("error") or {}) if response.status_code >= 400 else {}
@@ -162,7 +169,7 @@ class SheetConnection:
                 raise TransientError(f"Sheets API {response.status_code} {error.get('status', '')}")
             if response.status_code in (401, 403):
                 raise SheetError(
-                    f"Google refused to show spreadsheet {self.spreadsheet_id} to {self._account} "
+                    f"Google refused to show spreadsheet {self.spreadsheet_id} to {self.account} "
                     f"({error.get('status', response.status_code)}): share the sheet with that e-mail address "
                     "(Viewer is enough) and enable the Sheets API in its project"
                 )

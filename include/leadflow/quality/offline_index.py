@@ -50,7 +50,7 @@ def write(context: Any, results: dict[Any, Any], out: Path) -> Path:
 <body>
 <h1>Tonight's Great Expectations validations</h1>
 <p>{len(rows)} suites validated, {failed} with failing expectations. <code>integrity</code> suites guard
-the pipeline (a failure stops publishing); <code>hygiene</code> suites are the CRM controls (a failure is
+the pipeline (a failure stops publishing); <code>hygiene</code> suites are the RevOps controls (a failure is
 published and alerted to the control's owner). Each suite links to its validation page.</p>
 <table>
 <thead><tr><th>suite</th><th>status</th><th class="num">expectations</th><th class="num">failed</th></tr></thead>

@@ -7,7 +7,7 @@ read one policy. Validation results and data docs go under the reports directory
 with ``tonight.html`` beside GX's index: the night's validations, on a page that opens offline.
 
 * ``integrity`` suites guard the pipeline itself: any failure stops publishing.
-* ``hygiene`` suites are the CRM controls: a failure is a finding, published and alerted,
+* ``hygiene`` suites are the RevOps controls: a failure is a finding, published and alerted,
   unless the seed gives the control severity ``error``.
 """
 

@@ -144,5 +144,6 @@ select
     rejection_reason,
     created_at,
     modified_at,
+    'minute' as history_grain,
     owner_id is not null as owner_is_person
 from leads

@@ -126,6 +126,7 @@ select
     as_of_leads.rejection_reason,
     as_of_leads.created_at,
     as_of_leads.system_modstamp as modified_at,
+    'minute' as history_grain,
     coalesce(as_of_leads.owner_id like '005%', false) as owner_is_person
 from as_of_leads
 left join {{ ref('lead_status_stages') }} as stages

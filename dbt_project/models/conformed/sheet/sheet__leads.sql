@@ -72,6 +72,7 @@ select
     sql_stamped_at,
     rejection_reason,
     modified_at,
+    'night' as history_grain,
     owner_email is not null as owner_is_person,
     case when is_converted then cast(coalesce(opportunity_stamped_at, first_converted_at) as date) end
         as converted_date,

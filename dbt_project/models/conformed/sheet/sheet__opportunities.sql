@@ -1,5 +1,6 @@
 -- A lead sheet's opportunities (conformed `opportunities`): a team without a CRM keeps its
--- opportunity on the lead's row (Opportunity Date, Amount, Currency, Stage, Close Date), so each
+-- opportunity on the lead's row (Opportunity Date, Amount, Currency, Stage, Close Date, Next Step,
+-- Business Problem, Use Case), so each
 -- converted row is one opportunity (`<lead id>/opportunity`), created at its opportunity date
 -- (else the night the row was first seen converted). Closed when the stage says so (`Closed
 -- Won`, `Closed Lost`, `Won`, `Lost`); an amount without a currency is in US dollars.
@@ -24,6 +25,9 @@ stages as (
         coalesce(rows_.opportunity_currency, case when rows_.opportunity_amount is not null then 'USD' end)
             as currency_iso_code,
         rows_.opportunity_close_date as close_date,
+        rows_.opportunity_next_step as next_step,
+        rows_.opportunity_business_problem as business_problem,
+        rows_.opportunity_use_case as use_case,
         leads.lead_source,
         coalesce(
             case when rows_.opportunity_stamp <= {{ as_of_timestamp() }} then rows_.opportunity_stamp end,
@@ -48,9 +52,9 @@ select
     close_date,
     lead_source,
     cast(null as {{ dbt.type_string() }}) as campaign_id,
-    cast(null as {{ dbt.type_string() }}) as next_step,
-    cast(null as {{ dbt.type_string() }}) as business_problem,
-    cast(null as {{ dbt.type_string() }}) as use_case,
+    next_step,
+    business_problem,
+    use_case,
     cast(null as {{ dbt.type_string() }}) as opportunity_type,
     stage_key in ('closed won', 'closed lost', 'won', 'lost') as is_closed,
     stage_key in ('closed won', 'won') as is_won,

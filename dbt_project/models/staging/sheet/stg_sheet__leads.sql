@@ -18,7 +18,10 @@
     cast({{ json_text('opportunity_amount') }} as decimal(18, 2)) as opportunity_amount,
     {{ json_text('opportunity_currency') }} as opportunity_currency,
     {{ json_text('opportunity_stage') }} as opportunity_stage,
-    cast({{ json_text('opportunity_close_date') }} as date) as opportunity_close_date
+    cast({{ json_text('opportunity_close_date') }} as date) as opportunity_close_date,
+    {{ json_text('opportunity_next_step') }} as opportunity_next_step,
+    {{ json_text('opportunity_business_problem') }} as opportunity_business_problem,
+    {{ json_text('opportunity_use_case') }} as opportunity_use_case
 {%- endset %}
 
 {{ staged(source('sheet', 'leads'), columns=columns) }}
