@@ -22,7 +22,6 @@ import io
 import json
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -383,25 +382,14 @@ def _cells(cells: dict[str, Any]) -> str:
 
 
 def extract(conn_id: str, store: RawStore, obj: SourceObject, run_id: str) -> PageResult:
-    """Land tonight's read of ``obj``'s tab (:class:`leadflow.sources.Extract`)."""
+    """Land tonight's read of ``obj``'s tab as tonight's versions (:class:`leadflow.sources.Extract`)."""
     sheet = SheetConnection.from_airflow(conn_id)
-    return land(sheet.tab, sheet.read_at, store, obj, run_id)
-
-
-def land(
-    tab: Callable[[str], list[list[Any]] | None],
-    read_at: Callable[[], datetime],
-    store: RawStore,
-    obj: SourceObject,
-    run_id: str,
-) -> PageResult:
-    """Read ``obj``'s tab with ``tab`` and land it as tonight's versions."""
     store.ensure_table(obj)
     as_of = store.night_as_of()
     if as_of is None:
         raise SheetError("no night is open: a sheet's read is stamped with its night's as-of")
     night = as_of.isoformat() + "+00:00"
-    rows = tab(obj.name)
+    rows = sheet.tab(obj.name)
     total = PageResult()
     if rows is None:
         if obj.name not in OPTIONAL_TABS:
@@ -414,5 +402,5 @@ def land(
     note_drift(store, obj, read.fields, run_id)
     versions = [(r[obj.key], night, r) for r in read.records]
     total.add(store.write_page(obj, versions, read.rejected, run_id, None))
-    close_read(store, obj, run_id, total, None, read_at())
+    close_read(store, obj, run_id, total, None, sheet.read_at())
     return total
