@@ -180,3 +180,36 @@ def test_the_template_is_what_the_default_configuration_reads(tmp_path: Path) ->
     ):
         assert committed.title == fresh.title
         assert list(committed.values) == list(fresh.values), committed.title
+
+
+def test_doctor_reads_the_sheet_as_a_night_would(
+    template_sheet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from leadflow import doctor
+
+    seeds = paths().dbt_project / "seeds"
+    for name in ("SALESFORCE", "MARKETO", "HUBSPOT"):
+        monkeypatch.delenv(f"AIRFLOW_CONN_{name}_DEFAULT", raising=False)
+    with running_sandbox(template_sheet, tmp_path / "tls", as_of=AS_OF) as sandbox:
+        _connect(monkeypatch, tmp_path, json.loads(sandbox.sheet_connection()))
+        assert doctor.main(seeds) == 0, capsys.readouterr().out
+    capsys.readouterr()
+
+    folder = tmp_path / "exported"
+    folder.mkdir()
+    for tab in ("Leads", "Owners"):
+        rows = list(csv.reader((TEMPLATE / f"{tab}.csv").open(encoding="utf-8")))
+        if tab == "Leads":
+            rows[0] = ["SQL Day" if name == "SQL Date" else name for name in rows[0]]  # a column renamed
+            rows[1][rows[0].index("Employees")] = "lots"
+            rows[2][rows[0].index("Owner Email")] = "kim@yourco.com"
+        with (folder / f"{tab}.csv").open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows(rows)
+    (folder / "Leads.csv").write_text((folder / "Leads.csv").read_text() + "L-0009,,,,,,,Working\n")
+    _connect(monkeypatch, tmp_path, {"extra": {"file": str(folder)}})
+    assert doctor.main(seeds) == 1
+    said = capsys.readouterr().out
+    assert "PROBLEM: Leads: column 'SQL Date' is not in the Leads tab" in said
+    assert "PROBLEM: The value 'Working' of the status field Status is not mapped to a lifecycle stage" in said
+    assert "PROBLEM: Leads: row 2, column 'Employees': not a whole number: 'lots'" in said
+    assert "PROBLEM: The Owner Email kim@yourco.com is on the Leads tab but not on the Owners tab." in said
