@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import pytest
 from leadflow import nightly
+from leadflow.extract.http import ApiCredentials
 from leadflow.extract.sheet import FIXED_COLUMNS, SheetError, lead_columns, records_of
 from leadflow.settings import paths
 from leadflow.sources import source_object, source_system
@@ -99,6 +100,22 @@ def test_a_sheet_not_shared_with_the_key_or_not_found_stops_in_words(
         with pytest.raises(SheetError, match="no spreadsheet nope"):
             _extract()
     assert SPREADSHEET_ID != "nope"
+
+
+def test_the_sandbox_answers_a1_ranges_as_google_does(template_sheet: Path, tmp_path: Path) -> None:
+    from leadflow.extract.sheet import SheetConnection
+
+    with running_sandbox(template_sheet, tmp_path / "tls", as_of=AS_OF) as sandbox:
+        connection = json.loads(sandbox.sheet_connection())
+        sheet = SheetConnection(
+            ApiCredentials(sandbox.url, "", connection["password"], str(sandbox.ca_file)), SPREADSHEET_ID
+        )
+        session = sheet._session()
+        asked = [("ranges", "'Owners'!A2:B3"), ("ranges", "Leads!A:A"), ("valueRenderOption", "UNFORMATTED_VALUE")]
+        ranges = sheet._get(session, "/values:batchGet", asked)["valueRanges"]
+    owners = _template("Owners")
+    assert ranges[0]["values"] == [[o["Email"], o["Name"]] for o in owners]
+    assert ranges[1]["values"] == [["Lead ID"], *([lead["Lead ID"]] for lead in _template("Leads"))]
 
 
 def _cells(header: list[str], *rows: dict[str, Any]) -> list[list[Any]]:

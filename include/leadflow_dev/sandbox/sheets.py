@@ -5,7 +5,7 @@ served as of the sandbox clock, behind a service account's token exchange.
   assertion with the key the sandbox wrote to ``tls_dir/service-account.json``); the assertion's
   signature and audience are checked, and the access token is the Bearer of the calls below.
 * ``GET /v4/spreadsheets/{id}``: the tabs' titles; ``GET /v4/spreadsheets/{id}/values:batchGet``:
-  each range's rows (a tab, or ``Tab!A1:Z``), unformatted: numbers as numbers, dates as serial
+  each range's rows (a tab, or an A1 range such as ``Tab!A1:F20``), unformatted: numbers as numbers, dates as serial
   numbers, ``TRUE``/``FALSE`` as booleans, a cell typed as text (a leading ``'``) as text.
 * Google's limits: 60 read requests a minute per user (then 429 ``RESOURCE_EXHAUSTED``, which the
   fault plan can also inject), 403 ``PERMISSION_DENIED`` for another account's token, 404 for
@@ -203,6 +203,27 @@ def _tab_of(given: str) -> str:
     return title[1:-1].replace("''", "'") if title.startswith("'") and title.endswith("'") else title
 
 
+_CELL = re.compile(r"([A-Z]*)(\d*)$")
+
+
+def _cut(values: list[list[Any]], given: str) -> list[list[Any]]:
+    """The cells of an A1 range (``Tab!B2:D``, ``Tab!A:C``, ``Tab!3:5``) of a tab's rows."""
+    if "!" not in given:
+        return values
+    start, _, end = given.split("!", 1)[1].partition(":")
+    (first_col, first_row), (last_col, last_row) = (_CELL.match(start).groups(), _CELL.match(end or start).groups())
+    top, bottom = int(first_row or 1) - 1, int(last_row) if last_row else len(values)
+    left, right = _index(first_col) if first_col else 0, _index(last_col) + 1 if last_col else None
+    return [row[left:right] for row in values[top:bottom]]
+
+
+def _index(column: str) -> int:
+    number = 0
+    for letter in column:
+        number = number * 26 + ord(letter) - 64
+    return number - 1
+
+
 async def batch_get(request: Request) -> Response:
     if (refused := await _guard(request)) is not None:
         return refused
@@ -214,9 +235,9 @@ async def batch_get(request: Request) -> Response:
         title = _tab_of(given)
         if title not in sheet.tabs:
             return _error(400, "INVALID_ARGUMENT", f"Unable to parse range: {given}")
-        values = sheet.values(title, clock)
+        values = _cut(sheet.values(title, clock), given)
         width = max((len(row) for row in values), default=0)
-        where = f"'{title}'!A1:{_column(width)}{len(values)}"
+        where = given if "!" in given else f"'{title}'!A1:{_column(width)}{len(values)}"
         ranges.append({"range": where, "majorDimension": "ROWS", "values": values})
     return JSONResponse({"spreadsheetId": SPREADSHEET_ID, "valueRanges": ranges})
 
