@@ -114,9 +114,10 @@ def leadflow_nightly() -> None:
             load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.AFTER_EACH,
             emit_datasets=False,  # the published marts are one Asset, emitted by publish
-            # exposures name the marts' readers (dashboards, the packet): nothing to run, and
+            # exposures name the marts' readers (dashboards, the packet), and the on-run-end hook
+            # (stale relations) runs inside the one `dbt build`: nothing to run for either, and
             # Cosmos, which has no task for them, would warn about each one at every parse
-            exclude=["resource_type:exposure"],
+            exclude=["resource_type:exposure", "resource_type:operation"],
         ),
         operator_args={
             "append_env": True,  # the warehouse settings (and any password) stay in the environment
