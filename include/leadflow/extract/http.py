@@ -107,6 +107,15 @@ def session_for(
     return session
 
 
+def json_object(response: requests.Response) -> dict[str, Any]:
+    """A response's JSON object, or {} when it sent none (an error page, a proxy's HTML)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, requests.exceptions.SSLError):  # an untrusted certificate stays untrusted
         return False

@@ -23,10 +23,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import requests
-
 from leadflow import connections
-from leadflow.extract.http import ApiCredentials, SourceClock, TransientError, retrying, session_for
+from leadflow.extract.http import ApiCredentials, SourceClock, TransientError, json_object, retrying, session_for
 from leadflow.extract.landing import close_read, read_start, split
 from leadflow.extract.validate import check
 from leadflow.raw import PageResult, RawStore, Rejected
@@ -173,7 +171,7 @@ class HubSpotClient:
                 headers={"Authorization": f"Bearer {self.creds.client_secret}"},
             )
             if response.status_code == 429:
-                policy = _json(response).get("policyName", "")
+                policy = json_object(response).get("policyName", "")
                 if policy == "DAILY":
                     raise HubSpotError(f"{path}: the portal's daily API limit is reached ({policy})")
                 log.warning("%s: rate limited (%s); waiting", path, policy or "no policy named")
@@ -181,13 +179,13 @@ class HubSpotClient:
             if response.status_code in (500, 502, 503, 504):
                 raise TransientError(f"HTTP {response.status_code}")
             if response.status_code == 401:
-                category = _json(response).get("category", "INVALID_AUTHENTICATION")
+                category = json_object(response).get("category", "INVALID_AUTHENTICATION")
                 raise HubSpotAuthError(
                     f"HubSpot refused the token of the connection ({category}): make a new private-app token or "
                     "service key with the CRM read scopes and set it as the connection's password"
                 )
             if response.status_code >= 400 and response.status_code != 207:
-                raise HubSpotError(f"{path}: HTTP {response.status_code} {_json(response).get('message', '')}")
+                raise HubSpotError(f"{path}: HTTP {response.status_code} {json_object(response).get('message', '')}")
             return response.json()
 
         return retrying(attempt, lambda: None, self.creds.max_attempts, f"hubspot {path}")
@@ -311,14 +309,6 @@ class HubSpotClient:
                             }
                         )
         return rows
-
-
-def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _digest(value: Any) -> str:

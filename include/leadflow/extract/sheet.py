@@ -30,7 +30,7 @@ from typing import Any
 import requests
 
 from leadflow import connections
-from leadflow.extract.http import ApiCredentials, SourceClock, TransientError, retrying, session_for
+from leadflow.extract.http import ApiCredentials, SourceClock, TransientError, json_object, retrying, session_for
 from leadflow.extract.landing import close_read, note_drift
 from leadflow.raw import PageResult, RawStore, Rejected
 from leadflow.sources import SourceObject
@@ -162,7 +162,7 @@ class SheetConnection:
                     f"Google refused a token for {self.account}'s key ({exc.args[0] if exc.args else exc}): "
                     "make a new JSON key for the service account and set it as the connection's password"
                 ) from None
-            error = (_json(response).get("error") or {}) if response.status_code >= 400 else {}
+            error = (json_object(response).get("error") or {}) if response.status_code >= 400 else {}
             if response.status_code == 429 or response.status_code >= 500:
                 log.warning("Sheets API: %s %s; waiting", response.status_code, error.get("status", ""))
                 raise TransientError(f"Sheets API {response.status_code} {error.get('status', '')}")
@@ -218,14 +218,6 @@ class SheetConnection:
 
 def _quoted(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
-
-
-def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _csv_rows(text: str) -> list[list[Any]]:
