@@ -51,8 +51,7 @@ def test_generated_fixtures_match_reference(
 
 
 def _marts(warehouse: Path) -> dict[str, list[tuple]]:
-    """Every published mart's rows, but the columns that say when a row was built (doubles to 9
-    significant digits)."""
+    """Every published mart's rows (doubles to 9 significant digits)."""
     tables = DuckDBWarehouse.beside(warehouse).mart_tables(published=True)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         marts = {}
@@ -63,7 +62,7 @@ def _marts(warehouse: Path) -> dict[str, list[tuple]]:
                 c
                 for (c,) in con.execute(
                     "select column_name from information_schema.columns where table_schema = 'marts' "
-                    "and table_name = ? and column_name != 'built_as_of' order by ordinal_position",
+                    "and table_name = ? order by ordinal_position",
                     [table],
                 ).fetchall()
             ]
@@ -85,7 +84,7 @@ def test_three_nights_then_equal_to_one_night(
         for night in nights:
             sandbox.set_clock(night)
             _night_matches(generated_fixture, warehouse, night, tmp_path)
-        incremental = _marts(warehouse)  # staging and fct_lifecycle_events built incrementally on nights 2 and 3
+        incremental = _marts(warehouse)  # staging and the lead-grain models built incrementally on nights 2 and 3
         raw_before = _raw_counts(work)
         run_night(nights[-1], run_id="rerun")  # re-running the same night adds nothing
         assert _raw_counts(work) == raw_before
@@ -95,9 +94,9 @@ def test_three_nights_then_equal_to_one_night(
         _night_matches(generated_fixture, warehouse, nights[-1], tmp_path)
     fresh = built_night  # one night at the last as-of, from an empty warehouse
     with duckdb.connect(str(work), read_only=True) as con:
-        events = con.execute("select count(distinct built_as_of) from marts.fct_lifecycle_events").fetchall()[0][0]
+        digests = con.execute("select count(distinct changed_at) from intermediate.int_lead_input_digests").fetchall()
         staged = con.execute("select count(distinct _as_of) from staging.stg_salesforce__leads").fetchall()[0][0]
-    assert events > 1, "the events were rebuilt in full, not incrementally"
+    assert digests[0][0] > 1, "the lead-grain models were rebuilt in full, not incrementally"
     assert staged > 1, "the leads were re-staged in full, not incrementally"
     assert incremental == _marts(fresh)
     assert _marts(warehouse) == _marts(fresh)

@@ -152,12 +152,32 @@ def anything_new() -> bool:
     return not unchanged
 
 
+def full_refresh_needed() -> bool:
+    """Whether tonight's ``dbt build`` runs with ``--full-refresh``: the incremental models follow
+    changes of data forward in time; a changed project or configuration, or a replayed earlier
+    night, rebuilds them from scratch (``RawStore.full_refresh_reason``). The caller holds the
+    writer lock."""
+    with paths().warehouse.raw_store() as store:
+        reason = store.full_refresh_reason(project_fingerprint())
+    if reason:
+        log.info("dbt build --full-refresh: %s", reason)
+    return reason is not None
+
+
+def record_build() -> None:
+    """Note the project tonight's successful build was of (the caller holds the writer lock)."""
+    with paths().warehouse.raw_store() as store:
+        store.record_build(project_fingerprint())
+
+
 def build_models(run_id: str | None = None) -> None:
     """One ``dbt build`` of the whole project on the work warehouse (its profile's threads): what
     the DAG's producer task runs, for runs without Airflow (``make night``, tests)."""
     where = paths()
     with _writing("dbt build", run_id):
-        result = where.dbt("build")
+        result = where.dbt("build", *(["--full-refresh"] if full_refresh_needed() else []))
+        if result.returncode == 0:
+            record_build()
     if result.returncode != 0:
         raise BuildError(f"dbt build failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
 
@@ -173,10 +193,13 @@ def hold_writer(context: Any) -> None:
     stack = ExitStack()
     stack.enter_context(_writing("dbt build", context["run_id"]))
     _held[context["ti"].task_id] = stack
+    context["task"].full_refresh = full_refresh_needed()
 
 
 def release_writer(context: Any, result: Any = None) -> None:
-    """``post_execute`` of the producer (a failed build releases the lock when its process ends)."""
+    """``post_execute`` of the producer, called when the build succeeded (a failed build releases
+    the lock when its process ends)."""
+    record_build()
     if stack := _held.pop(context["ti"].task_id, None):
         stack.close()
 

@@ -17,6 +17,10 @@ a name.
 ``raw_meta.night`` holds the one night being built (run id, as-of): dbt reads the as-of from it.
 ``raw_meta.published`` says which night the published marts are (as-of, project fingerprint), so
 a night that would rebuild them unchanged can be skipped.
+``raw_meta.builds`` says which as-of and project the last successful dbt build was of: a night of
+another project, or of an earlier as-of, builds with ``--full-refresh`` (the incremental models
+only follow changes of data, forward in time). ``raw_meta.lead_builds`` is dbt's own: when each
+lead-grain model last built (dbt_project/macros/lead_rebuilds.sql).
 ``raw_meta.quarantine`` keeps what could not be loaded as received, with the reason: a record
 without a usable key or stamp (``field`` null, the record as received), or one field's value that
 was nulled or truncated in a record that loaded (``field`` named, the value as received).
@@ -90,6 +94,11 @@ META_DDL = [
         as_of timestamp,
         project varchar,
         published_at timestamp
+    )""",
+    """create table if not exists raw_meta.builds (
+        as_of timestamp,
+        project varchar,
+        built_at timestamp
     )""",
     """create table if not exists raw_meta.schema_changes (
         object varchar,
@@ -258,6 +267,29 @@ class RawStore(ABC):
             self._execute(
                 "insert into raw_meta.published select run_id, as_of, ?, ? from raw_meta.night", [project, utcnow()]
             )
+
+    def record_build(self, project: str) -> None:
+        """Note that tonight's dbt build succeeded, built by the project whose fingerprint is given."""
+        with self._transaction():
+            self._execute("delete from raw_meta.builds")
+            self._execute("insert into raw_meta.builds select as_of, ?, ? from raw_meta.night", [project, utcnow()])
+
+    def full_refresh_reason(self, project: str) -> str | None:
+        """Why tonight's build must rebuild every incremental model from scratch, None when it
+        need not: no build succeeded on this warehouse yet, the last one was built by another
+        project (a model, a policy seed or the org's configuration changed), or it was of a
+        later as-of (tonight replays an earlier night)."""
+        rows = self._execute(
+            "select b.project, b.as_of > (select max(as_of) from raw_meta.night) from raw_meta.builds as b"
+        )
+        if not rows:
+            return "no build of this warehouse succeeded yet"
+        built_by, later = rows[0]
+        if built_by != project:
+            return "the project or the org's configuration changed since the last build"
+        if later:
+            return "tonight replays an earlier as-of than the last build's"
+        return None
 
     def unchanged_since_publish(self, project: str) -> bool:
         """Whether the last published night had tonight's as-of and project, and nothing was

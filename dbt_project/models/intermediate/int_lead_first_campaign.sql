@@ -6,7 +6,7 @@ with ranked as (
         campaign_id,
         row_number() over (partition by lead_id order by created_at, campaign_member_id) as membership_order
     from {{ ref('int_campaign_members') }}
-    where lead_id is not null
+    where lead_id is not null and {{ lead_is_rebuilt('lead_id') }}
 )
 
 select

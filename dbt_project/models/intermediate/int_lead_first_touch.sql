@@ -6,4 +6,5 @@ select
     min(touched_at) as first_touch_task_at,
     max(modified_at) as tasks_modified_at
 from {{ ref('int_touches') }}
+where {{ lead_is_rebuilt('lead_id') }}
 group by lead_id

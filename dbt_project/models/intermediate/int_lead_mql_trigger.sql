@@ -9,7 +9,7 @@ with mqls as (
     from {{ ref('int_lead_stages') }} as stages
     left join {{ ref('int_marketing_links') }} as links
         on stages.lead_id = links.lead_id
-    where stages.mql_at is not null
+    where stages.mql_at is not null and {{ lead_is_rebuilt('stages.lead_id') }}
 ),
 
 activities as (

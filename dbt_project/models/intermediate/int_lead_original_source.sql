@@ -8,12 +8,14 @@ with walk as (
         walk_order,
         source_value
     from {{ ref('int_lead_source_values') }}
+    where {{ lead_is_rebuilt('lead_id') }}
     union all
     select
         lead_id,
         1000000000 as walk_order,
         lead_source as source_value
     from {{ ref('int_leads') }}
+    where {{ lead_is_rebuilt('lead_id') }}
 ),
 
 normalised as (
@@ -63,3 +65,4 @@ left join first_known
         and first_known.known_order = 1
 left join marketing_source
     on leads.lead_id = marketing_source.lead_id
+where {{ lead_is_rebuilt('leads.lead_id') }}

@@ -12,6 +12,7 @@ ordered as (
         routed_owner_id,
         row_number() over (partition by lead_id order by routed_at, routing_id) as routing_order
     from routings
+    where {{ lead_is_rebuilt('lead_id') }}
 )
 
 select

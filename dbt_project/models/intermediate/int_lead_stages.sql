@@ -2,6 +2,7 @@
 -- first (CRM automation), else the evidence in history or tasks.
 with leads as (
     select * from {{ ref('int_leads') }}
+    where {{ lead_is_rebuilt('lead_id') }}
 ),
 
 status_history as (

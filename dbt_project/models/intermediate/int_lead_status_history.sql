@@ -9,6 +9,7 @@ with changes as (
         new_stage,
         old_stage
     from {{ ref('int_lead_stage_events') }}
+    where {{ lead_is_rebuilt('lead_id') }}
 ),
 
 recycles as (

@@ -30,7 +30,7 @@ with mqls as (
         on lifecycle.routed_owner_id = owners.owner_id
     left join {{ known_time_zones() }} as known
         on owners.time_zone = known.time_zone
-    where lifecycle.mql_at is not null
+    where lifecycle.mql_at is not null and {{ lead_is_rebuilt('lifecycle.lead_id') }}
 ),
 
 clocks as (

@@ -3,7 +3,10 @@
 -- night is not measured (`int_sla_clocks`).
 with clocks as (
     select * from {{ ref('int_sla_clocks') }}
-    where not is_known_to_the_night
+    where
+        not is_known_to_the_night
+        -- a clock that has not stopped moves with the as-of alone
+        and {{ lead_is_rebuilt('lead_id', also='select lead_id from ' ~ ref('int_sla_clocks') ~ ' where stop_at is null') }}
 ),
 
 measured as (

@@ -5,6 +5,8 @@
 -- No personal data: the e-mail key is published only as a hash.
 with leads as (
     select * from {{ ref('int_leads') }}
+    -- an MQL month not yet mature matures with the as-of alone
+    where {{ lead_is_rebuilt('lead_id', also='select lead_id from ' ~ this ~ ' where not is_mql_month_mature') }}
 ),
 
 stages as (
@@ -94,12 +96,14 @@ enriched as (
         on leads.owner_id = owners.owner_id
 ),
 
+-- of every lead, rebuilt tonight or not (a lead's flag moves with the others of its e-mail)
 email_groups as (
-    select email_key
-    from enriched
-    where email_key is not null
-    group by email_key
-    having count(*) > 1 and count(distinct routed_owner_id) >= 2
+    select lower({{ clean_text('leads.email') }}) as email_key
+    from {{ ref('int_leads') }} as leads
+    inner join stages on leads.lead_id = stages.lead_id
+    where not {{ is_blank('leads.email') }}
+    group by lower({{ clean_text('leads.email') }})
+    having count(*) > 1 and count(distinct stages.routed_owner_id) >= 2
 )
 
 select

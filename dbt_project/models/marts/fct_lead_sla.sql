@@ -1,7 +1,10 @@
 -- One row per MQL: the three SLA clocks (assign, first_touch, decision). Minutes are null while
 -- a clock has not stopped; first_touch and decision are null until the lead is routed.
+-- a clock that has not stopped moves with the as-of alone
+{%- set open_clocks = 'select lead_id from ' ~ ref('int_sla_elapsed') ~ ' where stop_at is null' %}
 with elapsed as (
     select * from {{ ref('int_sla_elapsed') }}
+    where {{ lead_is_rebuilt('lead_id', also=open_clocks) }}
 ),
 
 mqls as (
@@ -13,7 +16,7 @@ mqls as (
         rejected_at,
         sql_at
     from {{ ref('fct_lead_lifecycle') }}
-    where is_mql
+    where is_mql and {{ lead_is_rebuilt('lead_id', also=open_clocks) }}
 ),
 
 pivoted as (

@@ -4,12 +4,14 @@
 -- and the one that marks a failing row, with threshold, severity and owner. A control whose
 -- flags are not columns of its model's contract fails compilation, naming them.
 -- A replayed night drops the rows of later nights: the warehouse then describes its as-of only.
+-- Never rebuilt by a full refresh (the history would be lost).
 {{ config(
     materialized='incremental',
     unique_key=['run_as_of', 'control_name'],
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="delete from {{ this }} where run_as_of > {{ as_of_timestamp() }}"
+    post_hook="delete from {{ this }} where run_as_of > {{ as_of_timestamp() }}",
+    full_refresh=false
 ) }}
 
 -- the models controls check (a control on another model adds its line here; dbt says so if not)
