@@ -47,8 +47,10 @@ def _differences(built: Path, refreshed: Path) -> dict[str, tuple[int, int]]:
             for c, kind in columns
         )
         only = [
-            con.execute(f"select count(*) from (select {select} from {x}.{schema}.{table} "
-                        f"except all select {select} from {y}.{schema}.{table})").fetchone()[0]
+            con.execute(
+                f"select count(*) from (select {select} from {x}.{schema}.{table} "
+                f"except all select {select} from {y}.{schema}.{table})"
+            ).fetchone()[0]
             for x, y in (("a", "b"), ("b", "a"))
         ]
         if any(only):
@@ -72,8 +74,9 @@ def _rebuilt_last(work: Path) -> tuple[int, int]:
     """Leads whose digest changed in the last build, and all leads."""
     with duckdb.connect(str(work), read_only=True) as con:
         return con.execute(
-            "select count(*) filter (where changed_at = (select max(changed_at) from intermediate.int_lead_input_digests)),"
-            " count(*) from intermediate.int_lead_input_digests where inputs_digest is not null"
+            """with digests as (select * from intermediate.int_lead_input_digests where inputs_digest is not null)
+               select count(*) filter (where changed_at = (select max(changed_at) from digests)), count(*)
+               from digests"""
         ).fetchone()
 
 
@@ -85,7 +88,8 @@ def _moved_by_the_clock(before: Path, after: Path) -> int:
     con.execute(f"attach '{after}' as b (read_only)")
     return con.execute(
         """select count(*) from b.intermediate.int_lead_input_digests as d
-           inner join a.intermediate.int_lead_input_digests as p on d.lead_id = p.lead_id and d.changed_at = p.changed_at
+           inner join a.intermediate.int_lead_input_digests as p
+               on d.lead_id = p.lead_id and d.changed_at = p.changed_at
            where d.lead_id in (
                select b_sla.lead_id from b.marts.fct_lead_sla as b_sla
                inner join a.marts.fct_lead_sla as a_sla on a_sla.lead_id = b_sla.lead_id

@@ -92,35 +92,30 @@ digests as (
     from own
     left join emails on own.lead_id = emails.lead_id
     left join email_groups on emails.email_key = email_groups.email_key
+),
+
+-- on an incremental build, the leads whose digest changed or appeared, and those that went
+changed as (
+    select
+        digests.lead_id,
+        digests.inputs_digest
+    from digests
+    {%- if is_incremental() %}
+        left join {{ this }} as previous on digests.lead_id = previous.lead_id
+    where previous.inputs_digest is null or previous.inputs_digest != digests.inputs_digest
+    union all
+    select
+        previous.lead_id,
+        cast(null as {{ dbt.type_string() }}) as inputs_digest
+    from {{ this }} as previous
+    where
+        previous.inputs_digest is not null
+        and previous.lead_id not in (select digests.lead_id from digests)
+    {%- endif %}
 )
-
-{%- if is_incremental() %}
-
-, previous as (
-    select * from {{ this }}
-)
-
-select
-    digests.lead_id,
-    digests.inputs_digest,
-    {{ run_started() }} as changed_at
-from digests
-left join previous on digests.lead_id = previous.lead_id
-where previous.inputs_digest is null or previous.inputs_digest != digests.inputs_digest
-union all
-select
-    previous.lead_id,
-    cast(null as {{ dbt.type_string() }}) as inputs_digest,
-    {{ run_started() }} as changed_at
-from previous
-where
-    previous.inputs_digest is not null
-    and previous.lead_id not in (select digests.lead_id from digests)
-{%- else %}
 
 select
     lead_id,
     inputs_digest,
     {{ run_started() }} as changed_at
-from digests
-{%- endif %}
+from changed

@@ -6,7 +6,7 @@ with clocks as (
     where
         not is_known_to_the_night
         -- a clock that has not stopped moves with the as-of alone
-        and {{ lead_is_rebuilt('lead_id', also='select lead_id from ' ~ ref('int_sla_clocks') ~ ' where stop_at is null') }}
+        and {{ lead_is_rebuilt('lead_id', also=running_clocks(ref('int_sla_clocks'))) }}
 ),
 
 measured as (

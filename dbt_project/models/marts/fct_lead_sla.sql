@@ -1,7 +1,7 @@
 -- One row per MQL: the three SLA clocks (assign, first_touch, decision). Minutes are null while
 -- a clock has not stopped; first_touch and decision are null until the lead is routed.
 -- a clock that has not stopped moves with the as-of alone
-{%- set open_clocks = 'select lead_id from ' ~ ref('int_sla_elapsed') ~ ' where stop_at is null' %}
+{%- set open_clocks = running_clocks(ref('int_sla_elapsed')) %}
 with elapsed as (
     select * from {{ ref('int_sla_elapsed') }}
     where {{ lead_is_rebuilt('lead_id', also=open_clocks) }}
