@@ -10,8 +10,8 @@
     * Each lead-grain model (configured in dbt_project.yml, anchor `rebuilt_by_lead`) reads its
       inputs through `lead_is_rebuilt`: every lead on a full build; on an incremental one the
       leads whose digest changed after the model's last build (`raw_meta.lead_builds`, written
-      by its post-hook), plus any leads the model names as moved by the clock (an SLA clock that
-      has not stopped: its status depends on the as-of alone).
+      by its post-hook), plus any leads the model names as moved by the clock (an SLA clock still
+      pending, an MQL month not yet mature: each turns once, forward in time, on the as-of alone).
     * The `lead_rebuild` strategy deletes every row of those leads (a lead can lose rows: an MQL
       no longer, a lead deleted) and inserts the rebuilt ones.
     A model that failed keeps its older watermark, so the next build covers what it missed. What
@@ -40,11 +40,6 @@
     {%- else -%}
         true
     {%- endif -%}
-{%- endmacro %}
-
-{# The leads with an SLA clock that has not stopped in `clocks`: its status moves with the as-of. #}
-{% macro running_clocks(clocks) -%}
-    select lead_id from {{ clocks }} where stop_at is null
 {%- endmacro %}
 
 {# The incremental strategy of the lead-grain models: replace every row of the rebuilt leads. #}

@@ -5,8 +5,8 @@ with clocks as (
     select * from {{ ref('int_sla_clocks') }}
     where
         not is_known_to_the_night
-        -- a clock that has not stopped moves with the as-of alone
-        and {{ lead_is_rebuilt('lead_id', also=running_clocks(ref('int_sla_clocks'))) }}
+        -- a pending clock moves with the as-of alone (to breached: a breach stays one)
+        and {{ lead_is_rebuilt('lead_id', also='select lead_id from ' ~ this ~ " where sla_status = 'pending'") }}
 ),
 
 measured as (

@@ -1,10 +1,11 @@
 -- One row per MQL: the three SLA clocks (assign, first_touch, decision). Minutes are null while
 -- a clock has not stopped; first_touch and decision are null until the lead is routed.
--- a clock that has not stopped moves with the as-of alone
-{%- set open_clocks = running_clocks(ref('int_sla_elapsed')) %}
+-- a pending clock moves with the as-of alone (to breached: a breach stays one)
+{%- set pending = 'select lead_id from ' ~ this
+    ~ " where 'pending' in (assign_status, first_touch_status, decision_status)" %}
 with elapsed as (
     select * from {{ ref('int_sla_elapsed') }}
-    where {{ lead_is_rebuilt('lead_id', also=open_clocks) }}
+    where {{ lead_is_rebuilt('lead_id', also=pending) }}
 ),
 
 mqls as (
@@ -16,7 +17,7 @@ mqls as (
         rejected_at,
         sql_at
     from {{ ref('fct_lead_lifecycle') }}
-    where is_mql and {{ lead_is_rebuilt('lead_id', also=open_clocks) }}
+    where is_mql and {{ lead_is_rebuilt('lead_id', also=pending) }}
 ),
 
 pivoted as (
