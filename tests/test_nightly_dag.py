@@ -12,11 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import check_marts, reference
 from leadflow import nightly
 from leadflow.settings import PROJECT_ROOT
 from leadflow.sources import ALL_OBJECTS, SYSTEMS
+from leadflow.warehouse.duckdb import DuckDBWarehouse
 from leadflow_dev.demo import nightly_env, run_nightly
 from leadflow_dev.sandbox.process import running_sandbox
 
@@ -177,6 +179,9 @@ def test_airflow_runs_the_night_and_marts_equal_reference(dag, generated_fixture
     assert result.returncode == 0, result.stdout[-4000:]
     summary = json.loads((tmp_path / "reports" / "last_run.json").read_text())
     assert summary["rows"]["fct_lead_lifecycle"] > 0
+    # the dbt producer's post_execute recorded the build: the next night's is incremental
+    with duckdb.connect(str(DuckDBWarehouse.beside(warehouse).work), read_only=True) as con:
+        assert con.execute("select count(*) from raw_meta.builds").fetchone()[0] == 1
     assert sandbox.client_secret not in (tmp_path / "dag.log").read_text()
     metadata = Path(os.environ["AIRFLOW_HOME"]) / "airflow.db"  # the metadata database of the run
     assert sandbox.client_secret.encode() not in metadata.read_bytes()
