@@ -152,22 +152,23 @@ def anything_new() -> bool:
     return not unchanged
 
 
-def full_refresh_needed() -> bool:
-    """Whether tonight's ``dbt build`` runs with ``--full-refresh``: the incremental models follow
-    changes of data forward in time; a changed project or configuration, or a replayed earlier
-    night, rebuilds them from scratch (``RawStore.full_refresh_reason``). The caller holds the
-    writer lock."""
+def full_refresh_needed(project: str) -> bool:
+    """Whether tonight's ``dbt build`` of ``project`` (its fingerprint) runs with ``--full-refresh``:
+    the incremental models follow changes of data forward in time; a changed project or
+    configuration, or a replayed earlier night, rebuilds them from scratch
+    (``RawStore.full_refresh_reason``). The caller holds the writer lock."""
     with paths().warehouse.raw_store() as store:
-        reason = store.full_refresh_reason(project_fingerprint())
+        reason = store.full_refresh_reason(project)
     if reason:
         log.info("dbt build --full-refresh: %s", reason)
     return reason is not None
 
 
-def record_build() -> None:
-    """Note the project tonight's successful build was of (the caller holds the writer lock)."""
+def record_build(project: str) -> None:
+    """Note the project (its fingerprint when the build started) tonight's successful build was
+    of (the caller holds the writer lock)."""
     with paths().warehouse.raw_store() as store:
-        store.record_build(project_fingerprint())
+        store.record_build(project)
 
 
 def build_models(run_id: str | None = None) -> None:
@@ -175,14 +176,15 @@ def build_models(run_id: str | None = None) -> None:
     the DAG's producer task runs, for runs without Airflow (``make night``, tests)."""
     where = paths()
     with _writing("dbt build", run_id):
-        result = where.dbt("build", *(["--full-refresh"] if full_refresh_needed() else []))
+        project = project_fingerprint()
+        result = where.dbt("build", *(["--full-refresh"] if full_refresh_needed(project) else []))
         if result.returncode == 0:
-            record_build()
+            record_build(project)
     if result.returncode != 0:
         raise BuildError(f"dbt build failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
 
 
-_held: dict[str, ExitStack] = {}
+_held: dict[str, tuple[ExitStack, str]] = {}  # per producer task: its writer lock, the project it builds
 
 
 def hold_writer(context: Any) -> None:
@@ -192,15 +194,17 @@ def hold_writer(context: Any) -> None:
     org_config.seed_path(paths().dbt_project)  # the org's seeds composed on this worker too
     stack = ExitStack()
     stack.enter_context(_writing("dbt build", context["run_id"]))
-    _held[context["ti"].task_id] = stack
-    context["task"].full_refresh = full_refresh_needed()
+    project = project_fingerprint()
+    _held[context["ti"].task_id] = (stack, project)
+    context["task"].full_refresh = full_refresh_needed(project)
 
 
 def release_writer(context: Any, result: Any = None) -> None:
     """``post_execute`` of the producer, called when the build succeeded (a failed build releases
     the lock when its process ends)."""
-    record_build()
-    if stack := _held.pop(context["ti"].task_id, None):
+    if held := _held.pop(context["ti"].task_id, None):
+        stack, project = held
+        record_build(project)
         stack.close()
 
 

@@ -21,6 +21,19 @@ links as (
     select * from {{ ref('int_marketing_links') }}
 ),
 
+-- the lead's owner and every owner a routing gave it
+lead_owners as (
+    select
+        lead_id,
+        owner_id
+    from leads
+    union
+    select
+        lead_id,
+        routed_owner_id
+    from routings
+),
+
 inputs as (
     select leads.lead_id, {{ row_hash('leads') }} as row_hash from leads
     union all
@@ -48,13 +61,9 @@ inputs as (
     inner join {{ ref('int_opportunities') }} as opportunities
         on leads.converted_opportunity_id = opportunities.opportunity_id
     union all
-    select leads.lead_id, {{ row_hash('owners') }}
-    from leads
-    inner join {{ ref('int_owners') }} as owners on leads.owner_id = owners.owner_id
-    union all
-    select routings.lead_id, {{ row_hash('owners') }}
-    from routings
-    inner join {{ ref('int_owners') }} as owners on routings.routed_owner_id = owners.owner_id
+    select lead_owners.lead_id, {{ row_hash('owners') }}
+    from lead_owners
+    inner join {{ ref('int_owners') }} as owners on lead_owners.owner_id = owners.owner_id
 ),
 
 own as (
