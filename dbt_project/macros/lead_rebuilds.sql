@@ -57,7 +57,8 @@
     raw_meta.lead_builds
 {%- endmacro %}
 
-{# Pre-hook of every lead-grain model: the table of builds exists (a warehouse of an earlier
+{# On run start, once (not a pre-hook of each model: on PostgreSQL, models building side by side
+   race on `create table if not exists`): the table of builds exists (a warehouse of an earlier
    release has the models but not it). #}
 {% macro ensure_lead_builds() %}
     create schema if not exists raw_meta;
