@@ -7,12 +7,16 @@ import logging
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import check_marts, extract_all, reference, run_night, use_sandbox
+from leadflow.extract.landing import chunk_files
+from leadflow.extract.salesforce import BulkJobFailed
 from leadflow.settings import PROJECT_ROOT, paths
 from leadflow.timefmt import parse_instant
 from leadflow_dev.sandbox.process import RunningSandbox
@@ -116,6 +120,29 @@ def test_bulk_api_lands_what_rest_pages_land(
     assert _versions(paths().warehouse.work) == _versions(built_night.with_name("night.work.duckdb"))
     assert set(json.loads(lead)) == set(json.loads(rest_lead[0][0])), "the same fields land either way"
     assert json.loads(activity[1]) == json.loads(rest_activity[0][0]), "an activity lands alike either way"
+
+
+def test_the_next_bulk_chunk_is_asked_for_while_one_lands() -> None:
+    """A bulk read asks the source for its next chunk while the current one lands, in order; a
+    chunk without a header is nothing; a failure of the source reaches the landing loop."""
+    asked_for_second = threading.Event()
+
+    def source() -> Iterator[bytes]:
+        yield b"Id\n1\n"
+        yield b""
+        asked_for_second.set()
+        yield b"Id\n2\n"
+        raise BulkJobFailed("the job failed after two chunks")
+
+    files = chunk_files(source())
+    first = next(files)
+    assert asked_for_second.wait(10), "the second chunk was not asked for while the first landed"
+    assert first.read_bytes() == b"Id\n1\n"
+    second = next(files)
+    assert second.read_bytes() == b"Id\n2\n"
+    assert not first.exists(), "a landed chunk's file is removed"
+    with pytest.raises(BulkJobFailed, match="after two chunks"):
+        next(files)
 
 
 @pytest.mark.night

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from functools import partial
@@ -121,14 +122,28 @@ def batched(pages: Iterable[list[dict[str, Any]]], size: int) -> Iterator[list[d
 def chunk_files(chunks: Iterable[bytes]) -> Iterator[Path]:
     """Each CSV chunk written to a temporary file as received (DuckDB reads files, and reads them
     as UTF-8 whatever the response's headers said), removed after use. A chunk is tens of
-    megabytes: it is not decoded to text and encoded back."""
-    with tempfile.TemporaryDirectory(prefix="leadflow-chunk-") as tmp:
-        path = Path(tmp) / "chunk.csv"
-        for chunk in chunks:
-            if not chunk or chunk.isspace():
-                continue  # no header: nothing in this chunk
+    megabytes: it is not decoded to text and encoded back.
+
+    The next chunk is asked for while this one lands (one thread reads ``chunks`` one chunk
+    ahead, in order): the source's time to answer (a job to finish, a file to send) and the
+    landing overlap, and no more requests run at once than the source's one reader would make
+    (Marketo allows two export jobs at a time; this keeps one running while a file lands)."""
+    with tempfile.TemporaryDirectory(prefix="leadflow-chunk-") as tmp, ThreadPoolExecutor(1, "chunk-read") as reader:
+        received = enumerate(chunk for chunk in chunks if chunk and not chunk.isspace())  # no header: nothing in it
+
+        def next_file() -> Path | None:
+            n, chunk = next(received, (None, b""))
+            if n is None:
+                return None
+            path = Path(tmp) / f"chunk-{n}.csv"
             path.write_bytes(chunk)
+            return path
+
+        ahead = reader.submit(next_file)
+        while (path := ahead.result()) is not None:
+            ahead = reader.submit(next_file)
             yield path
+            path.unlink()
 
 
 def land_csv_chunk(
