@@ -21,8 +21,8 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
