@@ -165,6 +165,20 @@ class DuckDBWarehouse(Warehouse):
         return rows
 
 
+def _not_landed(obj: SourceObject, alias: str, versions: str) -> str:
+    """SQL: the version ``alias`` (a row of the relation ``versions``) is not in ``obj``'s raw
+    table yet. The raw rows probed are those within the versions' range (a version equal to one
+    of them is within it): raw is landed in stamp order, so DuckDB reads the row groups of that
+    range only, instead of hashing the whole table for every chunk (at a million leads, 3.5
+    million history rows hashed 70 times)."""
+    return f"""not exists (
+        select 1 from {table_for(obj)} as r
+        where r.record_version between (select min(record_version) from {versions})
+                                   and (select max(record_version) from {versions})
+          and r.record_id = {alias}.record_id and r.record_version = {alias}.record_version
+    )"""
+
+
 class DuckDBRawStore(RawStore):
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
@@ -201,10 +215,7 @@ class DuckDBRawStore(RawStore):
                     f"""insert into {table_for(obj)}
                         select c.record_id, c.record_version, c.payload::json, ?, ?
                         from chunk as c
-                        where c.reason is null and not exists (
-                            select 1 from {table_for(obj)} as r
-                            where r.record_id = c.record_id and r.record_version = c.record_version
-                        )""",
+                        where c.reason is null and {_not_landed(obj, "c", "chunk")}""",
                     [run_id, now],
                 )[0][0]
                 if watermark is not None:
@@ -228,10 +239,7 @@ class DuckDBRawStore(RawStore):
                     select distinct on (p.record_id, p.record_version)
                            p.record_id, p.record_version, p.payload::json, ?, ?
                     from page_frame as p
-                    where not exists (
-                        select 1 from {table_for(obj)} as r
-                        where r.record_id = p.record_id and r.record_version = p.record_version
-                    )""",
+                    where {_not_landed(obj, "p", "page_frame")}""",
                 [run_id, now],
             )[0][0]
         finally:
