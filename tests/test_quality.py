@@ -20,6 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from conftest import dbt, extract_all, headless_chromium, run_night, use_sandbox
 from leadflow import alerts, nightly
+from leadflow.quality.suites import all_suites
 from leadflow.quality.validate import validate
 from leadflow.settings import PROJECT_ROOT, paths
 from leadflow.timefmt import parse_instant
@@ -238,6 +239,33 @@ def test_failing_controls_name_the_records_dbt_samples(night_copy: Path) -> None
     assert failing, "the session's fixture plants failing controls"
     for finding in failing:
         assert ", ".join(finding.sample_ids) == sampled[finding.control_name], finding.control_name
+
+
+def test_gx_judges_every_control_as_the_published_control_reads(night_copy: Path) -> None:
+    """For every control, GX's verdict and failing share are those of its row in
+    mart_data_quality, null failing flags included (an MQL whose SLA clock still runs is in the
+    population, not failing); and each hygiene suite reads one row, not the facts' rows."""
+    report = validate(paths())
+    with duckdb.connect(str(paths().warehouse.work), read_only=True) as con:
+        published = {
+            name: (status, rate)
+            for name, status, rate in con.execute(
+                "select control_name, status, failing_rate from marts.mart_data_quality"
+            ).fetchall()
+        }
+        assert con.execute("select count(*) from marts.fct_lead_sla where is_unworked_past_sla is null").fetchall()[0][
+            0
+        ], "the session's fixture has SLA clocks still running"
+        for spec in all_suites(paths().control_registry, paths().dbt_manifest):
+            if spec.kind == "hygiene":
+                assert len(con.execute(spec.query).fetchall()) == 1, spec.name
+    judged = {f.control_name: f for f in report.findings if f.control_name}
+    assert judged.keys() == published.keys()
+    for name, (status, rate) in published.items():
+        assert (judged[name].success, judged[name].unexpected_percent) == (
+            status == "pass",
+            pytest.approx(100 * rate),
+        ), name
 
 
 def test_data_docs_never_render_record_values(night_copy: Path, tmp_path: Path) -> None:

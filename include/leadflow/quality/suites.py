@@ -3,11 +3,14 @@
 * ``integrity`` suites guard the pipeline itself; they are written below.
 * ``hygiene`` suites are generated from the control registry (the dbt seed
   ``data_quality_controls``, which also generates ``mart_data_quality``): one suite per model,
-  one expectation per control, "the failing flag is not true" over the rows whose population
-  flag is true, with ``mostly`` a suite parameter (``<control>_mostly``) filled at run time from
-  the seed's threshold.
+  one expectation per control, "the share of failing rows in the population is at most the
+  threshold", the threshold a suite parameter (``<control>_threshold``) filled at run time from
+  the seed. The warehouse computes each share (one row per suite, a column per control) and GX
+  judges and records it: the audit reads a row per suite, not the model's rows, so its memory
+  does not grow with the warehouse.
 
-``leadflow quality init`` (``make suites``) writes the suites, the pandas data source and one
+``leadflow quality init`` (``make suites``) writes the suites, the pandas data source (it holds
+what a suite's query returns: a row of aggregates, or a few columns of a small table) and one
 validation definition per suite. Every object that did not change keeps its id, so the
 committed JSON's diff shows only what changed; the audit refuses to run on suites that differ
 from what this module generates (``SuitesOutOfDate``).
@@ -35,7 +38,7 @@ class SuiteSpec:
     table: str  # schema.table in the work warehouse
     expectations: tuple[Expectation, ...]
     id_column: str | None = None  # sampled in findings
-    extra_columns: tuple[str, ...] = ()  # read besides those the expectations name (row conditions)
+    measures: str | None = None  # a select list of aggregates: validate one row of them, not the rows
 
     @property
     def kind(self) -> str:
@@ -43,16 +46,17 @@ class SuiteSpec:
 
     @property
     def query(self) -> str:
-        """What the validation reads: the columns its expectations name (a whole mart would cost
-        more than its checks), or only the rows when they name none (a row count)."""
+        """What the validation reads: its aggregates, or the columns its expectations name (a
+        whole mart would cost more than its checks)."""
+        if self.measures:
+            return f"select {self.measures} from {self.table}"
         named: list[str] = [self.id_column] if self.id_column else []
         for _, kwargs, _ in self.expectations:
             for key in ("column", "column_A", "column_B"):
                 if key in kwargs:
                     named.append(kwargs[key])
             named.extend(kwargs.get("column_list", []))
-        columns = ", ".join(dict.fromkeys([*named, *self.extra_columns])) or "true as counted"
-        return f"select {columns} from {self.table}"
+        return f"select {', '.join(dict.fromkeys(named))} from {self.table}"
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,8 @@ INTEGRITY_SUITES: tuple[SuiteSpec, ...] = (
     SuiteSpec(
         "integrity.fct_lead_lifecycle",
         "marts.fct_lead_lifecycle",
-        (_check("ExpectTableRowCountToBeBetween", min_value=1),),
+        (_check("ExpectColumnMinToBeBetween", column="leads", min_value=1),),
+        measures="count(*) as leads",
     ),
     SuiteSpec(
         "integrity.mart_stage_conversion",
@@ -121,30 +126,29 @@ def model_relations(manifest: Path) -> dict[str, str]:
     return {n["name"]: f"{n['schema']}.{n['alias'] or n['name']}" for n in nodes if n["resource_type"] == "model"}
 
 
+def failing_share(control: Control) -> str:
+    """SQL: the share of ``control``'s population (the rows its population flag is true for, or
+    every row) whose failing flag is true, 0 when the population is empty: as
+    ``mart_data_quality`` counts them, named after the control."""
+    population = control.population_flag or "true"
+    return (
+        f"coalesce(cast(count(case when {population} and {control.failing_flag} then 1 end) as double precision)"
+        f" / nullif(count(case when {population} then 1 end), 0), 0) as {control.control_name}"
+    )
+
+
 def hygiene_suites(controls: list[Control], relations: dict[str, str]) -> tuple[SuiteSpec, ...]:
     """One suite per model named in the registry, one expectation per control, in registry order;
-    each reads its model's relation in ``relations`` (:func:`model_relations`). A failing
-    control's sample ids come from ``mart_data_quality`` (dbt samples the registry's
-    ``record_id``), so these suites read no id column: on a first night the records' keys alone
-    were most of what the audit read."""
+    each reads its model's relation in ``relations`` (:func:`model_relations`) as one row of
+    failing shares. A failing control's sample ids come from ``mart_data_quality`` (dbt samples
+    the registry's ``record_id``)."""
     suites: dict[str, SuiteSpec] = {}
     for control in controls:
-        kwargs: dict[str, Any] = {
-            "column": control.failing_flag,
-            "value_set": [True],
-            "mostly": {"$PARAMETER": f"{control.control_name}_mostly"},
-        }
-        if control.population_flag:
-            kwargs |= {"row_condition": f"{control.population_flag} == True", "condition_parser": "pandas"}
-        expectation = ("ExpectColumnValuesToNotBeInSet", kwargs, {"control_name": control.control_name})
+        kwargs = {"column": control.control_name, "max_value": {"$PARAMETER": f"{control.control_name}_threshold"}}
+        expectation = ("ExpectColumnMaxToBeBetween", kwargs, {"control_name": control.control_name})
         spec = suites.get(control.model) or SuiteSpec(f"hygiene.{control.model}", relations[control.model], ())
-        suites[control.model] = SuiteSpec(
-            spec.name,
-            spec.table,
-            (*spec.expectations, expectation),
-            spec.id_column,
-            tuple(dict.fromkeys([*spec.extra_columns, *filter(None, [control.population_flag])])),
-        )
+        measures = ", ".join(filter(None, [spec.measures, failing_share(control)]))
+        suites[control.model] = SuiteSpec(spec.name, spec.table, (*spec.expectations, expectation), measures=measures)
     return tuple(suites.values())
 
 

@@ -1,9 +1,10 @@
 """Great Expectations validation of the night's warehouse, before anything is published.
 
 Runs every validation definition of the GX file context (see :mod:`leadflow.quality.suites`) on
-pandas DataFrames read over a read-only DuckDB connection, with each hygiene control's
-``mostly`` taken from the ``data_quality_controls`` seed (``1 - threshold``) so that dbt and GX
-read one policy. Validation results and data docs go under the reports directory (``<reports>/gx``),
+what each suite's query returns from the warehouse (a row of aggregates, or a few columns of a
+small table: never a model's rows, so the audit's memory does not grow with the warehouse), with
+each hygiene control's threshold taken from the ``data_quality_controls`` seed so that dbt and
+GX read one policy. Validation results and data docs go under the reports directory (``<reports>/gx``),
 with ``tonight.html`` beside GX's index: the night's validations, on a page that opens offline.
 
 * ``integrity`` suites guard the pipeline itself: any failure stops publishing.
@@ -120,7 +121,7 @@ def validate(where: Paths) -> QualityReport:
     run_id = RunIdentifier(run_name="leadflow", run_time=datetime.now(UTC))
     seed = warehouse.read_frame("select control_name, threshold, severity from policy.data_quality_controls")
     policy = {row.control_name: (float(row.threshold), str(row.severity)) for row in seed.itertuples()}
-    parameters = {f"{name}_mostly": max(0.0, min(1.0, 1.0 - threshold)) for name, (threshold, _) in policy.items()}
+    parameters = {f"{name}_threshold": threshold for name, (threshold, _) in policy.items()}
     suites = all_suites(where.control_registry, where.dbt_manifest)
     check_committed(context, suites)
     samples_of_control: dict[str, list[str]] | None = None
@@ -136,6 +137,9 @@ def validate(where: Paths) -> QualityReport:
             control = (config.meta or {}).get("control_name")
             threshold, severity = policy.get(control, (None, "error" if spec.kind == "integrity" else "warn"))
             details = outcome.result or {}
+            percent = details.get("unexpected_percent")
+            if control and details.get("observed_value") is not None:
+                percent = 100 * float(details["observed_value"])  # the control's failing share
             if control and not outcome.success:
                 if samples_of_control is None:
                     samples_of_control = _control_samples(warehouse)
@@ -154,7 +158,7 @@ def validate(where: Paths) -> QualityReport:
                     control_name=control,
                     severity=severity,
                     success=bool(outcome.success),
-                    unexpected_percent=details.get("unexpected_percent"),
+                    unexpected_percent=percent,
                     threshold=threshold,
                     sample_ids=samples,
                 )
