@@ -55,7 +55,8 @@ def _dbt_output_of_this_worker() -> None:
 
 _dbt_output_of_this_worker()
 
-SHARED = PROJECT_ROOT.parent / "shared"
+# the reference tools and shared fixtures: development only, beside the checkout (or LEADFLOW_SHARED)
+SHARED = Path(os.environ.get("LEADFLOW_SHARED", PROJECT_ROOT.parent / "shared"))
 SMALL_FIXTURE = SHARED / "fixtures" / "small"
 REFERENCE = SHARED / "tools" / "reference_marts.py"
 CHECK = SHARED / "tools" / "check_marts.py"
@@ -299,5 +300,12 @@ def export_marts(warehouse: Warehouse, target: Path) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest tests first (the true Airflow runs, marked ``e2e``): run side by side, the
-    suite then ends on short tests instead of waiting on one long one."""
+    suite then ends on short tests instead of waiting on one long one. Without the shared
+    reference tools and fixtures the suite stops here, saying where it looked, instead of
+    failing test by test."""
+    if items and not (SMALL_FIXTURE.is_dir() and REFERENCE.is_file() and CHECK.is_file()):
+        raise pytest.UsageError(
+            f"the tests compare with the reference tools and fixtures of {SHARED}, which is not there:"
+            " put the shared folder beside the checkout or set LEADFLOW_SHARED to it"
+        )
     items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
