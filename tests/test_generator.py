@@ -85,3 +85,23 @@ def test_streams_to_disk_memory_does_not_grow_with_leads(tmp_path: Path) -> None
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] < peaks[0] * 2, peaks
+
+
+def test_every_field_history_row_agrees_with_the_record_as_it_was_then(generated_fixture: Path) -> None:
+    """Salesforce writes a field-history row in the same save as the version that carries the
+    change: a lead read as of a history row's time already holds its new value. A late night
+    rebuilds the as-of record from the history written after it, so a fixture that breaks this
+    would publish a different lead than the reference (which reads the versions)."""
+    versions: dict[str, list[dict]] = {}
+    for lead in sorted(_lines(generated_fixture, "salesforce/Lead.jsonl"), key=lambda r: r["SystemModstamp"]):
+        versions.setdefault(lead["Id"], []).append(lead)
+    checked, disagreeing = 0, []
+    for row in _lines(generated_fixture, "salesforce/LeadHistory.jsonl"):
+        if row["Field"] not in ("Status", "LeadSource", "Rejection_Reason__c"):
+            continue
+        then = [v for v in versions[row["LeadId"]] if v["SystemModstamp"] <= row["CreatedDate"]]
+        checked += 1
+        if not then or then[-1][row["Field"]] != row["NewValue"]:
+            disagreeing.append((row["LeadId"], row["Field"], row["CreatedDate"], row["NewValue"]))
+    assert checked > 100
+    assert disagreeing == []

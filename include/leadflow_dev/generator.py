@@ -301,17 +301,29 @@ class Generator:
                 }
             )
 
+        edits: list[tuple[datetime, dict[str, Any]]] = []
+
         def version(at: datetime, **changes: Any) -> None:
-            # one version per SystemModstamp, as in Salesforce
-            at = max(at, parse_instant(state["SystemModstamp"]) + timedelta(seconds=1))
             state.update(changes)
-            state["LastModifiedDate"] = state["SystemModstamp"] = salesforce_format(at)
-            w.write("salesforce/Lead.jsonl", dict(state))
+            edits.append((at, changes))
+
+        def write_versions() -> None:
+            """One version per save, in the order of time (a source overwrite is drawn before the
+            lifecycle but may fall after it), each at its history rows' instant unless a save
+            already took that second, as in Salesforce."""
+            record = dict(initial)
+            for at, changes in sorted(edits, key=lambda edit: edit[0]):
+                moment = max(at, parse_instant(record["SystemModstamp"]) + timedelta(seconds=1))
+                record.update(changes)
+                record["LastModifiedDate"] = record["SystemModstamp"] = salesforce_format(moment)
+                w.write("salesforce/Lead.jsonl", dict(record))
+            state.update(record)
 
         def stamp(at: datetime) -> str | None:
             return None if rng.random() < 0.07 else salesforce_format(at)  # automation misses stamps
 
-        w.write("salesforce/Lead.jsonl", dict(state))
+        initial = dict(state)
+        w.write("salesforce/Lead.jsonl", initial)
         hist(created, "created", None, None)
         now = created
         alive_until = self.as_of
@@ -332,6 +344,7 @@ class Generator:
                     now = at
                     hist(now, "Status", "Nurture", "MQL")
                     version(now, Status="MQL")
+            write_versions()
             self._finish(w, history, state)
 
         # source overwritten later by marketing ops
@@ -416,6 +429,7 @@ class Generator:
             ConvertedAccountId=rng.choice(world.accounts),
             ConvertedOpportunityId=opportunity_id,
         )
+        write_versions()
         self._finish(w, history, state)
 
     def _finish(self, w: _Writers, history: list[dict[str, Any]], state: dict[str, Any]) -> None:
