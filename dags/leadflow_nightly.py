@@ -126,6 +126,10 @@ def leadflow_nightly() -> None:
             # needs no warehouse slot, and it does not retry (a retry would run its model alone)
             "pool": "default_pool",
             "retries": 0,
+            # a model whose inputs were not built tonight (idle: nothing but empty sources feed
+            # it) is skipped, and what also reads built models still runs; when the producer is
+            # skipped (nothing new), so is every model task
+            "trigger_rule": "none_failed_min_one_success",
             "deferrable": False,
             "poke_interval": 1,
             "timeout": 3600,

@@ -8,6 +8,7 @@ then builds with ``--full-refresh`` on its own), and an incremental one after it
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -103,6 +104,12 @@ def _moved_by_the_clock(before: Path, after: Path) -> int:
     ).fetchone()[0]
 
 
+def _built_last() -> set[str]:
+    """The nodes the last ``dbt build`` ran (its run_results.json)."""
+    results = paths().dbt_project / os.environ.get("DBT_TARGET_PATH", "target") / "run_results.json"
+    return {result["unique_id"] for result in json.loads(results.read_text())["results"]}
+
+
 def test_incremental_nights_equal_a_full_refresh(
     generated_fixture: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,10 +135,15 @@ def test_incremental_nights_equal_a_full_refresh(
             sandbox.set_clock(night)
             run_night(night, run_id=f"night-{number}")
             rebuilt, leads = _rebuilt_last(work)
+            built = _built_last()
             if number in (1, 3):  # the first build, and a changed policy: --full-refresh, every lead
                 assert rebuilt == leads
-            else:  # incremental: the leads whose inputs changed
+                assert "model.leadflow.stg_hubspot__contacts" in built
+            else:  # incremental: the leads whose inputs changed; nothing of the systems not used
                 assert 0 < rebuilt < leads / 2, (number, rebuilt, leads)
+                unused = {"model.leadflow.stg_hubspot__contacts", "model.leadflow.hubspot__leads"}
+                assert not unused & built and "snapshot.leadflow.snapshot_sheet__leads" not in built
+                assert "model.leadflow.stg_salesforce__leads" in built
             if number == 2:
                 assert _moved_by_the_clock(tmp_path / "night-1.duckdb", work) > 0
             if number == 3:

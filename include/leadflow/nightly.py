@@ -10,6 +10,7 @@ them once, before its pool forks (:data:`TASK_BODY_IMPORTS`, ``leadflow.celery_c
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -164,6 +165,22 @@ def full_refresh_needed(project: str) -> bool:
     return reason is not None
 
 
+def idle_nodes() -> list[str]:
+    """The models and snapshots an incremental build leaves as they are: fed only by empty raw
+    tables, and empty (:mod:`leadflow.idle_nodes`; the caller holds the writer lock). None
+    without the install-time manifest."""
+    from leadflow import idle_nodes as idle
+
+    manifest = paths().dbt_manifest
+    if not manifest.exists():
+        return []
+    with paths().warehouse.raw_store() as store:
+        nodes = idle.idle_nodes(json.loads(manifest.read_text()), store.empty_relations)
+    if nodes:
+        log.info("not built tonight, every source they read is empty: %s", ", ".join(n.split(".")[-1] for n in nodes))
+    return nodes
+
+
 def record_build(project: str) -> None:
     """Note the project (its fingerprint when the build started) tonight's successful build was
     of (the caller holds the writer lock)."""
@@ -177,7 +194,11 @@ def build_models(run_id: str | None = None) -> None:
     where = paths()
     with _writing("dbt build", run_id):
         project = project_fingerprint()
-        result = where.dbt("build", *(["--full-refresh"] if full_refresh_needed(project) else []))
+        if full_refresh_needed(project):
+            result = where.dbt("build", "--full-refresh")
+        else:
+            idle = [uid.split(".")[-1] for uid in idle_nodes()]
+            result = where.dbt("build", *(["--exclude", *idle] if idle else []))
         if result.returncode == 0:
             record_build(project)
     if result.returncode != 0:
@@ -196,7 +217,12 @@ def hold_writer(context: Any) -> None:
     stack.enter_context(_writing("dbt build", context["run_id"]))
     project = project_fingerprint()
     _held[context["ti"].task_id] = (stack, project)
-    context["task"].full_refresh = full_refresh_needed(project)
+    producer = context["task"]
+    producer.full_refresh = full_refresh_needed(project)
+    if not producer.full_refresh:
+        # as Cosmos (1.15) skips the models of stale sources: the build excludes the idle models,
+        # their tasks read "skipped", and so do their tests' tasks (trigger rule, in the DAG)
+        producer._apply_node_state_tokens(context, [(uid, "skipped") for uid in idle_nodes()])
 
 
 def release_writer(context: Any, result: Any = None) -> None:

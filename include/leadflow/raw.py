@@ -291,6 +291,23 @@ class RawStore(ABC):
             return "tonight replays an earlier as-of than the last build's"
         return None
 
+    def empty_relations(self, relations: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Of the given (schema, name) relations, those that exist and hold no row (one query)."""
+        wanted = sorted(set(relations))
+        if not wanted:
+            return set()
+        existing = {
+            (schema.lower(), name.lower())
+            for schema, name in self._execute("select table_schema, table_name from information_schema.tables")
+        }
+        present = [(schema, name) for schema, name in wanted if (schema.lower(), name.lower()) in existing]
+        if not present:
+            return set()
+        branches = " union all ".join(
+            f'select {i} where not exists (select 1 from {schema}."{name}")' for i, (schema, name) in enumerate(present)
+        )
+        return {present[row[0]] for row in self._execute(branches)}
+
     def unchanged_since_publish(self, project: str) -> bool:
         """Whether the last published night had tonight's as-of and project, and nothing was
         loaded or quarantined since: rebuilding would then give the same marts."""
