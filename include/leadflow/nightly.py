@@ -167,7 +167,7 @@ def full_refresh_needed(project: str) -> bool:
 
 def idle_nodes() -> list[str]:
     """The models and snapshots an incremental build leaves as they are: fed only by empty raw
-    tables, and empty (:mod:`leadflow.idle_nodes`; the caller holds the writer lock). None
+    tables, and empty (:mod:`leadflow.idle_nodes`; the caller holds the writer lock); none
     without the install-time manifest."""
     from leadflow import idle_nodes as idle
 
