@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 # checks that the list holds every import of a task body here.
 TASK_BODY_IMPORTS = (
     "leadflow.connections",
+    "leadflow.idle_nodes",
     *(system.extractor for system in SYSTEMS),  # imported by name when an extract task runs
     "leadflow.quality.validate",
     "leadflow.run_summary",

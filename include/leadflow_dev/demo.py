@@ -42,6 +42,10 @@ def nightly_env(sandbox: RunningSandbox, warehouse: Path) -> dict[str, str]:
     """Environment of an ``airflow dags test`` run against a sandbox (connections by environment,
     for the systems its fixture holds)."""
     env = {**os.environ, "LEADFLOW_WAREHOUSE": str(warehouse)}
+    # Cosmos runs dbt in a temporary copy of the project, whose target folder is its own: a
+    # target path set for dbt runs in the project itself (a test worker's) would lead dbt out of
+    # the copy, and the next night would start from a parse that names the gone copy's seeds
+    env.pop("DBT_TARGET_PATH", None)
     for name, value in sandbox.connections_env().items():
         env.pop(name, None)
         if value is not None:
