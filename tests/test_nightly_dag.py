@@ -8,10 +8,8 @@ import inspect
 import json
 import logging
 import os
-import sqlite3
 import subprocess
 import sys
-from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -207,13 +205,14 @@ def test_airflow_runs_the_night_and_marts_equal_reference(dag, generated_fixture
         env["LEADFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
         code = run_nightly(env, later, tmp_path / "later.log", said.append)
     assert code == 0, (tmp_path / "later.log").read_text()[-4000:]
-    with closing(sqlite3.connect(metadata)) as con:  # as Airflow's UI shows the run
-        states = dict(
-            con.execute(
-                "select task_id, state from task_instance where run_id = "
-                "(select run_id from dag_run where dag_id = 'leadflow_nightly' order by id desc limit 1)"
-            ).fetchall()
-        )
+    shown = subprocess.run(  # as Airflow shows the run
+        [str(Path(sys.executable).parent / "airflow"), "tasks", "states-for-dag-run", dag.dag_id, later, "-o", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    states = {row["task_id"]: row["state"] for row in json.loads(shown.stdout)}
     assert states["transform.stg_hubspot__contacts.run"] == states["transform.stg_hubspot__contacts.test"] == "skipped"
     assert states["transform.hubspot__leads_run"] == "skipped"
     assert states["transform.stg_salesforce__leads.run"] == states["transform.int_leads.run"] == "success"
