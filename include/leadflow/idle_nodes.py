@@ -2,8 +2,8 @@
 
 An org uses one or two of the source systems the catalogue knows (Salesforce and Marketo, or
 HubSpot, or a sheet); the others' raw tables stay empty, yet their staging, per-source models and
-tests are a fifth of the project's nodes and cost a night the same second each whatever their
-rows. A node is *idle* when every relation it reads is an empty source, a seed or another idle
+tests are a fifth of the project's nodes, each costing a night about a tenth of a second whatever
+its rows. A node is *idle* when every relation it reads is an empty source, a seed or another idle
 node (at least one of them not a seed), and its own relation exists and is empty: rebuilding it
 from the same empty inputs with the same project gives the same empty relation. Only an
 incremental night uses this (a full refresh, when the project changed, rebuilds everything), so
