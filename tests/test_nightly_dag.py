@@ -8,8 +8,12 @@ import inspect
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -18,9 +22,10 @@ from conftest import check_marts, reference
 from leadflow import nightly
 from leadflow.settings import PROJECT_ROOT
 from leadflow.sources import ALL_OBJECTS, SYSTEMS
+from leadflow.timefmt import marketo_format, parse_instant
 from leadflow.warehouse.duckdb import DuckDBWarehouse
 from leadflow_dev.demo import nightly_env, run_nightly
-from leadflow_dev.sandbox.process import running_sandbox
+from leadflow_dev.sandbox.process import RunningSandbox, running_sandbox
 
 
 @pytest.fixture(scope="module")
@@ -156,10 +161,25 @@ def test_a_celery_worker_holds_what_the_night_imports_before_its_pool_forks() ->
 def test_airflow_runs_the_night_and_marts_equal_reference(dag, generated_fixture: Path, tmp_path: Path) -> None:
     warehouse = tmp_path / "dag.duckdb"
     as_of = json.loads((generated_fixture / "manifest.json").read_text())["as_of"]
+    metadata = tmp_path / "airflow.db"
     said: list[str] = []
-    with running_sandbox(generated_fixture, tmp_path / "tls") as sandbox:
-        env = nightly_env(sandbox, warehouse)
-        env["LEADFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
+
+    @contextmanager
+    def night_env() -> Iterator[tuple[RunningSandbox, dict[str, str]]]:
+        """A sandbox, and the night's environment: reports in tmp_path, and a metadata database
+        of the test's own (a copy of this checkout's, migrated and with the warehouse pool).
+        With three nights on the checkout's one SQLite file, the tests after them found it
+        malformed in CI, where the other worker parses the DAG beside them (the cause was not
+        settled); the checkout's file now only serves those parses."""
+        if not metadata.exists():
+            shutil.copy2(Path(os.environ["AIRFLOW_HOME"]) / "airflow.db", metadata)
+        with running_sandbox(generated_fixture, tmp_path / "tls") as sandbox:
+            env = nightly_env(sandbox, warehouse)
+            env["LEADFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
+            env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{metadata}"
+            yield sandbox, env
+
+    with night_env() as (sandbox, env):
         code = run_nightly(env, as_of, tmp_path / "dag.log", said.append)
     assert code == 0, (tmp_path / "dag.log").read_text()[-4000:]
     # the person watching saw every task end, with the records each extract received, and each phase
@@ -183,14 +203,31 @@ def test_airflow_runs_the_night_and_marts_equal_reference(dag, generated_fixture
     with duckdb.connect(str(DuckDBWarehouse.beside(warehouse).work), read_only=True) as con:
         assert con.execute("select count(*) from raw_meta.builds").fetchone()[0] == 1
     assert sandbox.client_secret not in (tmp_path / "dag.log").read_text()
-    metadata = Path(os.environ["AIRFLOW_HOME"]) / "airflow.db"  # the metadata database of the run
     assert sandbox.client_secret.encode() not in metadata.read_bytes()
     # the same night again, with nothing new: extraction runs, nothing is rebuilt or published
     published = warehouse.stat().st_ino
-    with running_sandbox(generated_fixture, tmp_path / "tls") as sandbox:
-        env = nightly_env(sandbox, warehouse)
-        env["LEADFLOW_REPORTS_DIR"] = str(tmp_path / "reports")
+    with night_env() as (_, env):
         code = run_nightly(env, as_of, tmp_path / "rerun.log")
     assert code == 0, (tmp_path / "rerun.log").read_text()[-4000:]
     assert warehouse.stat().st_ino == published
     assert json.loads((tmp_path / "reports" / "last_run.json").read_text()) == summary
+    # a day later: an incremental build, where the models of the systems this org does not use
+    # (HubSpot, the sheet: empty raw tables) are not built and their tasks say so
+    later = marketo_format(parse_instant(as_of) + timedelta(days=1))
+    with night_env() as (_, env):
+        code = run_nightly(env, later, tmp_path / "later.log")
+    assert code == 0, (tmp_path / "later.log").read_text()[-4000:]
+    shown = subprocess.run(  # as Airflow shows the run
+        [str(Path(sys.executable).parent / "airflow"), "tasks", "states-for-dag-run", dag.dag_id, later, "-o", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    states = {row["task_id"]: row["state"] for row in json.loads(shown.stdout)}
+    assert states["transform.stg_hubspot__contacts.run"] == states["transform.stg_hubspot__contacts.test"] == "skipped"
+    assert states["transform.hubspot__leads_run"] == "skipped"
+    assert states["transform.stg_salesforce__leads.run"] == states["transform.int_leads.run"] == "success"
+    assert states["audit"] == states["publish"] == "success"
+    result = check_marts(warehouse, reference(generated_fixture, later), tmp_path, run_as_of=later)
+    assert result.returncode == 0, result.stdout[-4000:]
