@@ -28,7 +28,9 @@ warehouse, timed, and the requests it took counted by kind; from them, what the 
 costs at the contract's rate limits (search 5 requests a second, every other call 19), and that
 scaled to a million contacts: the API-bound time a real portal imposes, whatever Leadflow does.
 
-Benchmarks, not tests: nothing here asserts a time. The figures go in the README.
+Benchmarks, not tests: nothing here asserts a time. After the table it judges the figures
+against issue 37's targets (``TARGETS``: met or OVER, for the sizes measured). The figures go in
+the README and docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import psutil
@@ -365,6 +368,64 @@ def table(results: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Target:
+    """A target of issue 37 for a night at ``leads`` (every size when None): ``measure`` of the
+    size's results at most ``limit``."""
+
+    leads: int | None
+    what: str
+    limit: float
+    measure: Callable[[dict[str, Any]], float]
+    shown: str = "{:.0f}"
+
+
+def _increment_share(r: dict[str, Any]) -> float:
+    return r["increment"].total_cpu / r["full"].total_cpu
+
+
+TARGETS = (
+    Target(1_000_000, "first night, wall s", 90, lambda r: r["full"].total_wall),
+    Target(
+        1_000_000, "first night, CPU over the floor's", 3, lambda r: r["full"].total_cpu / r["floor_cpu"], "{:.1f}x"
+    ),
+    Target(1_000_000, "first night, peak RSS GiB", 2, lambda r: r["full"].peak_rss_mib / 1024, "{:.1f}"),
+    Target(1_000_000, "+1 day, CPU of the first night's", 0.10, _increment_share, "{:.0%}"),
+    Target(100_000, "+1 day, CPU of the first night's", 0.15, _increment_share, "{:.0%}"),
+    Target(
+        None, "a day late, CPU over on time", 0.10, lambda r: r["late"].total_cpu / r["full"].total_cpu - 1, "{:+.0%}"
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Judged:
+    leads: int
+    target: Target
+    figure: float
+
+    @property
+    def met(self) -> bool:
+        return self.figure <= self.target.limit
+
+    def __str__(self) -> str:
+        shown = self.target.shown.format
+        return (
+            f"{self.leads:>9,} leads  {self.target.what:36s} {shown(self.figure):>6s}"
+            f"  target {shown(self.target.limit)}: {'met' if self.met else 'OVER'}"
+        )
+
+
+def against_targets(results: list[dict[str, Any]]) -> list[Judged]:
+    """Each target's figure for each measured size it names."""
+    return [
+        Judged(r["leads"], target, target.measure(r))
+        for target in TARGETS
+        for r in results
+        if target.leads in (None, r["leads"])
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, nargs="+", default=[10_000, 100_000])
@@ -380,6 +441,9 @@ def main() -> None:
             results.append(bench(leads, Path(tmp), args.cache))
     print(f"\nmachine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB")
     print(table(results))
+    if results:
+        print("\nissue 37's targets (set for the development machine at full speed; compare on a slow one with care):")
+        print("\n".join(map(str, against_targets(results))))
     for contacts in args.hubspot:
         with tempfile.TemporaryDirectory(prefix="leadflow-bench-") as tmp:
             hubspot_bench(contacts, Path(tmp), args.cache)
