@@ -33,15 +33,16 @@ def idle_nodes(manifest: Mapping[str, Any], empty: Callable[[Iterable[Relation]]
     nodes, sources, parents = manifest["nodes"], manifest["sources"], manifest["parent_map"]
     built = {uid: node for uid, node in nodes.items() if node["resource_type"] in BUILT_TYPES}
     built = {uid: node for uid, node in built.items() if node["config"].get("materialized") != "ephemeral"}
-    empty_now = empty([_relation(node) for node in [*sources.values(), *built.values()]])
+    relation = {uid: _relation(node) for uid, node in [*sources.items(), *built.items()]}
+    empty_now = empty(relation.values())
     idle: list[str] = []
     for uid in TopologicalSorter({uid: set(parents.get(uid, ())) for uid in built}).static_order():
-        if uid not in built or _relation(built[uid]) not in empty_now:
+        if uid not in built or relation[uid] not in empty_now:
             continue
         inputs = parents.get(uid, [])
         read = [p for p in inputs if p in sources or p in built]
         if read and all(
-            (p in sources and _relation(sources[p]) in empty_now) or p in idle or p.startswith("seed.") for p in inputs
+            (p in sources and relation[p] in empty_now) or p in idle or p.startswith("seed.") for p in inputs
         ):
             idle.append(uid)
     return idle
