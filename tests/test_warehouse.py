@@ -60,6 +60,8 @@ def test_a_night_opened_later_takes_the_warehouse_over(tmp_path: Path, monkeypat
     nightly.open_night(as_of, "deployment-b")
     with pytest.raises(nightly.NightTakenOver, match="belongs to night deployment-b .*not to night deployment-a"):
         nightly.build_models("deployment-a")
+    with pytest.raises(nightly.NightTakenOver, match="extract_salesforce_lead: .* not to night deployment-a"):
+        nightly.extract("salesforce", "Lead", "deployment-a")
     with pytest.raises(nightly.NightTakenOver):
         nightly.publish("deployment-a")
     nightly.publish("deployment-b")  # the night that holds it goes on (nothing to publish yet)

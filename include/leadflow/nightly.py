@@ -25,7 +25,7 @@ from leadflow.settings import dbt_started_here, paths
 from leadflow.sources import ALL_OBJECTS, SYSTEMS, source_object, source_system
 
 if TYPE_CHECKING:
-    from leadflow.raw import PageResult
+    from leadflow.raw import PageResult, RawStore
 
 log = logging.getLogger(__name__)
 
@@ -78,25 +78,34 @@ class NightTakenOver(RuntimeError):
     """Another night opened the warehouse after this one: this one must not write into it."""
 
 
+def _still_this_night(step: str, run_id: str, night: tuple[str, datetime] | None) -> None:
+    """A night started later (another deployment, a hand-run night) takes the warehouse over: the
+    steps of the earlier one then stop instead of mixing two nights' data."""
+    if night is None or night[0] != run_id:
+        holder = f"night {night[0]} (opened {night[1]:%Y-%m-%d %H:%M} UTC)" if night else "no night"
+        raise NightTakenOver(
+            f"{step}: the warehouse now belongs to {holder}, not to night {run_id}; this night stops here"
+        )
+
+
 @contextmanager
 def _writing(step: str, run_id: str | None = None) -> Iterator[None]:
-    """The work warehouse's writer lock, held by ``step`` (another writer's message names it).
-    A step of night ``run_id`` also checks that it is still the warehouse's night: a night
-    started later (another deployment, a hand-run night) takes the warehouse over, and the steps
-    of the earlier one then stop instead of mixing two nights' data."""
+    """The work warehouse's writer lock, held by ``step`` (another writer's message names it). A
+    step of night ``run_id`` also checks that it is still the warehouse's night."""
     with paths().warehouse.writer(f"{step} of night {run_id}" if run_id else step):
         if run_id and step != "open_night":
             night = paths().warehouse.read_frame("select run_id, started_at from raw_meta.night")
-            if night.empty or night.run_id[0] != run_id:
-                holder = (
-                    f"night {night.run_id[0]} (opened {night.started_at[0]:%Y-%m-%d %H:%M} UTC)"
-                    if not night.empty
-                    else "no night"
-                )
-                raise NightTakenOver(
-                    f"{step}: the warehouse now belongs to {holder}, not to night {run_id}; this night stops here"
-                )
+            _still_this_night(step, run_id, None if night.empty else (night.run_id[0], night.started_at[0]))
         yield
+
+
+@contextmanager
+def _writing_raw(step: str, run_id: str) -> Iterator[RawStore]:
+    """:func:`_writing`, with the raw store it checks the night through (one connection: an
+    extract task opens the warehouse once, not twice)."""
+    with paths().warehouse.writer(f"{step} of night {run_id}"), paths().warehouse.raw_store() as store:
+        _still_this_night(step, run_id, store.night())
+        yield store
 
 
 def open_night(as_of: datetime, run_id: str) -> str:
@@ -115,7 +124,7 @@ def extract(system_name: str, object_name: str, run_id: str) -> dict[str, Any]:
 
     system = source_system(system_name)
     obj = source_object(system.name, object_name)
-    with _writing(obj.task_id, run_id), paths().warehouse.raw_store() as store:
+    with _writing_raw(obj.task_id, run_id) as store:
         if connections.configured(system.connection_id):
             result = system.extract()(system.connection_id, store, obj, run_id)
         else:

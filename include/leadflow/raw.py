@@ -181,13 +181,7 @@ class RawStore(ABC):
         system and object."""
         before = (*SALESFORCE_OBJECTS, *MARKETO_OBJECTS)  # the systems a warehouse could hold then
         system_of = "case object " + " ".join(f"when '{o.name}' then '{o.system}'" for o in before) + " end"
-        keyed = {
-            name
-            for (name,) in self._execute(
-                """select table_name from information_schema.columns
-                   where table_schema = 'raw_meta' and column_name = 'system'"""
-            )
-        }
+        keyed = self._tables_with_column("raw_meta", "system")
         for table in (t for t in SYSTEM_KEYED if t not in keyed):
             if table == "watermarks":  # its key changes: a new table
                 self._execute("alter table raw_meta.watermarks rename to watermarks_by_object")
@@ -200,6 +194,14 @@ class RawStore(ABC):
             else:
                 self._execute(f"alter table raw_meta.{table} add column system varchar")
                 self._execute(f"update raw_meta.{table} set system = {system_of}")
+
+    def _tables_with_column(self, schema: str, column: str) -> set[str]:
+        """The tables of ``schema`` that have ``column`` (every time the store opens)."""
+        rows = self._execute(
+            "select table_name from information_schema.columns where table_schema = ? and column_name = ?",
+            [schema, column],
+        )
+        return {name for (name,) in rows}
 
     @abstractmethod
     def _execute(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple]:
@@ -254,6 +256,11 @@ class RawStore(ABC):
         with self._transaction():
             self._execute("delete from raw_meta.night")
             self._execute("insert into raw_meta.night values (?, ?, ?)", [run_id, as_of_utc, utcnow()])
+
+    def night(self) -> tuple[str, datetime] | None:
+        """The night being built: its run id and when it was opened (naive UTC); None before any."""
+        rows = self._execute("select run_id, started_at from raw_meta.night")
+        return (rows[0][0], rows[0][1]) if rows else None
 
     def night_as_of(self) -> datetime | None:
         """The as-of of the night being built (naive UTC), None before any night."""
