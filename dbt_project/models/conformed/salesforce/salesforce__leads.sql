@@ -5,7 +5,9 @@
 -- A lead read after the as-of (`_read_after_as_of`: the source held only a later version) is
 -- rolled back to the as-of as far as its history proves (docs/lifecycle.md, "A moving source"):
 -- Status, owner, lead source and rejection reason take the old value of their first change after
--- the as-of; a stage date stamped after the as-of is not set yet; a conversion after it has not
+-- the as-of, except that a Status whose own stage's date is stamped after the as-of takes the
+-- lead's last Status row at or before it (a change history did not record); a stage date
+-- stamped after the as-of is not set yet; a conversion after it has not
 -- happened (ConvertedDate after the as-of's date, or a Status change after it); it is not deleted
 -- or merged yet. Every other field keeps its value as read.
 -- A view: a filter and a seed lookup that each reader's query folds in, cheaper than a
@@ -64,6 +66,31 @@ values_at_as_of as (
     group by lead_id
 ),
 
+-- each lead's last Status row at or before the as-of (its new value)
+last_status_by_as_of as (
+    select
+        lead_id,
+        new_value as status
+    from (
+        select
+            lead_id,
+            new_value,
+            row_number() over (
+                partition by lead_id order by created_at desc, lead_history_id desc
+            ) as change_order
+        from {{ ref('stg_salesforce__lead_history') }}
+        where
+            created_at <= {{ as_of_timestamp() }}
+            and not is_deleted
+            and field_name = 'Status'
+            and lead_id in (
+                select leads.lead_id from leads
+                where leads._read_after_as_of
+            )
+    ) as changes
+    where change_order = 1
+),
+
 read_after_as_of as (
     select
         leads.*,
@@ -71,12 +98,39 @@ read_after_as_of as (
             coalesce(changes.{{ column }}_changed, false) as {{ column }}_changed,
             changes.{{ column }}_at_as_of,
         {%- endfor %}
+        case when changes.status_changed then changes.status_at_as_of else leads.status end as status_by_history,
+        last_status.status as last_status_by_as_of,
         leads.is_converted
         and leads.converted_date <= cast({{ as_of_timestamp() }} as date)
         and not coalesce(changes.status_changed, false) as converted_by_as_of
     from leads
     left join values_at_as_of as changes on leads.lead_id = changes.lead_id
+    left join last_status_by_as_of as last_status on leads.lead_id = last_status.lead_id
     where leads._read_after_as_of
+),
+
+-- a status whose own stage's stamp is after the as-of was reached after it, whatever history
+-- says (a change Salesforce did not write to history): the lead's last Status row at or before
+-- the as-of says what it was then
+rolled_back as (
+    select
+        read_after_as_of.*,
+        case
+            when
+                case stages.lifecycle_stage
+                    {%- for stage in ['mql', 'accepted', 'rejected', 'sql'] %}
+                        when '{{ stage }}' then read_after_as_of.{{ stage }}_stamped_at
+                    {%- endfor %}
+                end > {{ as_of_timestamp() }}
+                and read_after_as_of.last_status_by_as_of is not null
+                then read_after_as_of.last_status_by_as_of
+            else read_after_as_of.status_by_history
+        end as status_by_as_of
+    from read_after_as_of
+    left join {{ ref('lead_status_stages') }} as stages
+        on
+            stages.field = 'Status'
+            and read_after_as_of.status_by_history = stages.value
 ),
 
 {%- set replacements = {
@@ -88,6 +142,7 @@ read_after_as_of as (
     {%- do replacements.update({column:
         'case when ' ~ column ~ '_changed then ' ~ column ~ '_at_as_of else ' ~ column ~ ' end'}) %}
 {%- endfor %}
+{%- do replacements.update({'status': 'status_by_as_of'}) %}
 {%- for column in ['converted_date', 'converted_account_id', 'converted_contact_id', 'converted_opportunity_id'] %}
     {%- do replacements.update({column: 'case when converted_by_as_of then ' ~ column ~ ' end'}) %}
 {%- endfor %}
@@ -101,7 +156,7 @@ as_of_leads as (
     where not _read_after_as_of
     union all
     select {{ columns_replacing(ref('stg_salesforce__leads'), replacements) }}
-    from read_after_as_of
+    from rolled_back
 )
 
 select
