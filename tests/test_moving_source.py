@@ -53,6 +53,35 @@ def test_a_late_night_publishes_the_marts_of_its_as_of(
     assert changed.get("salesforce.lead", 0) > 0, "leads edited after the as-of were rolled back"
 
 
+def test_a_late_night_rolls_back_an_sql_its_history_did_not_record(tmp_path: Path, monkeypatch) -> None:
+    """Salesforce's field history can miss a change: leads that became SQLs after the as-of, with
+    no history row for it but their SQL date stamped, were Accepted at the as-of."""
+    fixture = tmp_path / "fixture"
+    shutil.copytree(SMALL_FIXTURE, fixture)
+    history = fixture / "salesforce" / "LeadHistory.jsonl"
+    late = _later(AS_OF, timedelta(days=3))
+    sql_dates = {row["Id"]: row.get("SQL_Date__c") for row in read_jsonl(fixture / "salesforce" / "Lead.jsonl")}
+
+    def unrecorded(row: dict[str, Any]) -> bool:
+        stamped = sql_dates[row["LeadId"]]
+        return (
+            row["Field"] == "Status"
+            and row["NewValue"] == "SQL"
+            and salesforce_format(parse_instant(AS_OF)) < row["CreatedDate"] <= salesforce_format(parse_instant(late))
+            and stamped is not None
+            and parse_instant(stamped) > parse_instant(AS_OF)
+        )
+
+    rows = read_jsonl(history)
+    assert sum(map(unrecorded, rows)) >= 3
+    write_jsonl(history, [row for row in rows if not unrecorded(row)])
+    warehouse = tmp_path / "late.duckdb"
+    with running_sandbox(fixture, tmp_path / "tls", as_of=late) as sandbox:
+        use_sandbox(monkeypatch, sandbox, warehouse)
+        assert json.loads(run_night(AS_OF).read_text())["status"] == "published"
+    _matches_reference(fixture, warehouse, AS_OF, tmp_path)
+
+
 def test_a_backfill_after_later_nights_publishes_its_as_of_and_the_next_night_is_right(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
