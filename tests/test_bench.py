@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from leadflow_dev.bench import NightCost, against_targets
+from leadflow_dev.bench import NightCost, against_targets, increment_table
 
 
 def _night(cpu: float, wall: float | None = None, peak_mib: float = 1024) -> NightCost:
@@ -30,3 +30,11 @@ def test_each_target_is_judged_for_the_sizes_it_names() -> None:
         (100_000, "a day late, CPU over on time"): (0.15, False),
     }
     assert str(judged[(1_000_000, "+1 day, CPU of the first night's")]).endswith("30%  target 10%: OVER")
+
+
+def test_the_increment_table_shows_each_phase_of_the_next_day() -> None:
+    phases = {"extract": 2.0, "transform": 9.0, "audit": 1.0, "publish": 0.5, "report": 0.3}
+    increment = NightCost(wall=phases, cpu={name: 2 * wall for name, wall in phases.items()})
+    rows = increment_table([{"leads": 10_000, "increment": increment}]).splitlines()
+    assert rows[0].startswith("| +1 day | extract s (CPU s) | transform s (CPU s) |")
+    assert rows[2] == "| 10,000 leads | 2.0 (4.0) | 9.0 (18.0) | 1.0 (2.0) | 0.5 (1.0) | 0.3 (0.6) | 13 (26) |"

@@ -368,6 +368,17 @@ def table(results: list[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
+def increment_table(results: list[dict[str, Any]]) -> str:
+    """The +1 day night phase by phase, wall and CPU: where a night's fixed costs lie."""
+    head = "| +1 day | " + " | ".join(f"{p} s (CPU s)" for p in PHASES) + " | night s (CPU s) |"
+    lines = [head, "|" + "---:|" * (head.count("|") - 1)]
+    for r in results:
+        inc = r["increment"]
+        phases = " | ".join(f"{inc.wall[p]:.1f} ({inc.cpu[p]:.1f})" for p in PHASES)
+        lines.append(f"| {r['leads']:,} leads | {phases} | {inc.total_wall:.0f} ({inc.total_cpu:.0f}) |")
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class Target:
     """A target of issue 37 for a night at ``leads`` (every size when None): ``measure`` of the
@@ -442,6 +453,7 @@ def main() -> None:
     print(f"\nmachine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB")
     print(table(results))
     if results:
+        print("\n" + increment_table(results))
         print("\nissue 37's targets (set for the development machine at full speed; compare on a slow one with care):")
         print("\n".join(map(str, against_targets(results))))
     for contacts in args.hubspot:
