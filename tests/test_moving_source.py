@@ -16,6 +16,7 @@ import pytest
 from conftest import SMALL_FIXTURE, check_marts, reference, run_night, use_sandbox
 from leadflow.settings import paths
 from leadflow.timefmt import marketo_format, parse_instant, salesforce_format
+from leadflow_dev.hubspot_render import expressible, render
 from leadflow_dev.org_shapes import read_jsonl, write_jsonl
 from leadflow_dev.sandbox.process import running_sandbox
 
@@ -80,6 +81,24 @@ def test_a_late_night_rolls_back_an_sql_its_history_did_not_record(tmp_path: Pat
         use_sandbox(monkeypatch, sandbox, warehouse)
         assert json.loads(run_night(AS_OF).read_text())["status"] == "published"
     _matches_reference(fixture, warehouse, AS_OF, tmp_path)
+
+
+def test_a_late_hubspot_night_publishes_the_marts_of_its_as_of(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every source follows the as-of: the public fixture rendered as a HubSpot portal, read three
+    days late, equals the reference of its Salesforce rendering at the as-of (contacts and deals
+    rolled back through their property history)."""
+    world, portal = tmp_path / "salesforce", tmp_path / "hubspot"
+    expressible(SMALL_FIXTURE, world)
+    render(world, portal)
+    monkeypatch.setenv("LEADFLOW_ORG_CONFIG", str(portal / "org_config"))
+    warehouse = tmp_path / "late.duckdb"
+    with running_sandbox(portal, tmp_path / "tls", as_of=_later(AS_OF, timedelta(days=3))) as sandbox:
+        use_sandbox(monkeypatch, sandbox, warehouse)
+        summary = json.loads(run_night(AS_OF).read_text())
+    assert summary["status"] == "published"
+    assert summary["quarantined"] == {}
+    print(summary["records_read_after_as_of"])
+    _matches_reference(world, warehouse, AS_OF, tmp_path)
 
 
 def test_a_backfill_after_later_nights_publishes_its_as_of_and_the_next_night_is_right(
