@@ -45,9 +45,10 @@
 {#
     Each record's value of each of `properties` as of the as-of time, from the history model
     `history` (the latest entry at or before it; ties by position), pivoted to one row per record:
-    `object_id`, and per property `<column>` (its value, '' for a cleared one) and
-    `<column>_known` (whether the history holds an entry for it). `properties` maps column ->
-    property name (a None name gives no value, unknown).
+    `object_id`, and per property `<column>` (its value, '' for a cleared one, null when all its
+    entries are later: HubSpot writes an entry for every value set, so it was not set yet) and
+    `<column>_known` (whether the history holds an entry for it at all). `properties` maps
+    column -> property name (a None name gives no value, unknown).
 #}
 {% macro hubspot_values_at_as_of(history, properties) -%}
     {%- set names = [] %}
@@ -56,7 +57,7 @@
         object_id,
         {%- for column, name in properties.items() %}
             {%- if name %}
-                max(case when property_name = '{{ name }}' then property_value end) as {{ column }},
+                max(case when property_name = '{{ name }}' and recency = 1 then property_value end) as {{ column }},
                 count(case when property_name = '{{ name }}' then 1 end) > 0 as {{ column }}_known
             {%- else %}
                 cast(null as {{ dbt.type_string() }}) as {{ column }},
@@ -69,16 +70,16 @@
             object_id,
             property_name,
             property_value,
-            row_number() over (
-                partition by object_id, property_name
-                order by changed_at desc, history_position desc
-            ) as recency
+            case
+                when changed_at <= {{ as_of_timestamp() }}
+                    then row_number() over (
+                        partition by object_id, property_name, changed_at <= {{ as_of_timestamp() }}
+                        order by changed_at desc, history_position desc
+                    )
+            end as recency
         from {{ history }}
-        where
-            changed_at <= {{ as_of_timestamp() }}
-            and property_name in ('{{ names | join("', '") if names else '' }}')
+        where property_name in ('{{ names | join("', '") if names else '' }}')
     ) as entries
-    where recency = 1
     group by object_id
 {%- endmacro %}
 

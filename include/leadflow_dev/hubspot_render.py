@@ -137,7 +137,7 @@ def expressible(fixture: Path, out: Path) -> None:
     for row in history:
         if row["Field"] == "Status":
             recorded[row["LeadId"]].append((row["NewValue"], parse_instant(row["CreatedDate"])))
-    for lead_id, versions in _grouped(_jsonl(out / "salesforce" / "Lead.jsonl"), "Id").items():
+    for lead_id, versions in _versions(_jsonl(out / "salesforce" / "Lead.jsonl")).items():
         for before, after in zip(versions, versions[1:], strict=False):
             if before.get("Status") == after.get("Status"):
                 continue
@@ -185,6 +185,15 @@ def _grouped(rows: Iterable[dict[str, Any]], key: str) -> dict[str, list[dict[st
     return grouped
 
 
+def _versions(rows: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Each record's versions, oldest first (a fixture's file need not hold them in that order:
+    the public one does not)."""
+    grouped = _grouped(rows, "Id")
+    return {
+        record_id: sorted(vs, key=lambda v: parse_instant(v["SystemModstamp"])) for record_id, vs in grouped.items()
+    }
+
+
 def _record(record_id: str, properties: dict[str, Any], created: str, updated: str, deleted: bool) -> dict[str, Any]:
     return {
         "id": record_id,
@@ -220,7 +229,7 @@ class _Portal:
         return list(_jsonl(self.fixture / "salesforce" / f"{name}.jsonl"))
 
     def owners(self) -> None:
-        for user_id, versions in _grouped(self.sf("User"), "Id").items():
+        for user_id, versions in _versions(self.sf("User")).items():
             for user in versions:
                 first, _, last = (user.get("Name") or "").rpartition(" ")
                 self.files["owners"].append(
@@ -244,7 +253,7 @@ class _Portal:
 
     def contacts(self, marketo: dict[str, dict[str, Any]], activities: dict[int, list[dict[str, Any]]]) -> None:
         history = _grouped(self.sf("LeadHistory"), "LeadId")
-        for lead_id, versions in _grouped(self.sf("Lead"), "Id").items():
+        for lead_id, versions in _versions(self.sf("Lead")).items():
             contact = self.contact(lead_id)
             created = _instant(versions[0]["CreatedDate"])
             person = marketo.get(lead_id)
@@ -341,7 +350,7 @@ class _Portal:
             ]
 
     def deals(self) -> None:
-        versions_by_id = _grouped(self.sf("Opportunity"), "Id")
+        versions_by_id = _versions(self.sf("Opportunity"))
         stages: dict[str, dict[str, Any]] = {}
         for version in (v for vs in versions_by_id.values() for v in vs):
             stage = stages.setdefault(version["StageName"], {"closed": False, "won": False, "probability": None})
@@ -417,7 +426,7 @@ class _Portal:
         }
 
     def engagements(self) -> None:
-        for task_id, versions in _grouped(self.sf("Task"), "Id").items():
+        for task_id, versions in _versions(self.sf("Task")).items():
             kind, association = ENGAGEMENT.get(versions[0].get("TaskSubtype") or "", ("tasks", TASK_ASSOCIATION))
             engagement, created = self.engagement(task_id), _instant(versions[0]["CreatedDate"])
             for task in versions:

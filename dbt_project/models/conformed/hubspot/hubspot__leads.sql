@@ -3,7 +3,8 @@
 -- (`hubspot__contact_status_entries`), converted when that maps to `converted`, to the
 -- earliest-created associated deal existing at the as-of (ties: lowest id; none when that deal is
 -- archived). Owner, lead source and rejection reason are the latest history entry at or before
--- the as-of where the history holds one, else the value as read; the stamps (seed `lead_fields`,
+-- the as-of; unset when the history holds entries of it, all later (a contact routed after the
+-- as-of had no owner at it); the value as read when it holds none; the stamps (seed `lead_fields`,
 -- system `hubspot`) are the properties as read, unset when after the as-of, and a stamp HubSpot
 -- keeps itself (`hs_v2_date_entered_<stage>`, updated when a contact re-enters the stage) is the
 -- earlier of the property and the first status entry of its stage. An empty owner is no owner

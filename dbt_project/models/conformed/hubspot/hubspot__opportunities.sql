@@ -1,8 +1,9 @@
 -- HubSpot's opportunities (conformed `opportunities`, contract section 4): every deal that exists
 -- at the as-of time, archived ones flagged deleted. Stage, amount, close date and probability
--- are the latest history entry at or before the as-of where the history holds one, else the value
--- as read; the stage name is the pipeline stage's label, closed and won from its metadata; the
--- close date is the UTC date of `closedate`; the probability a percentage, as Salesforce's.
+-- are the latest history entry at or before the as-of; unset when the history holds entries of
+-- it, all later; the value as read when it holds none; the stage name is the pipeline stage's
+-- label, closed and won from its metadata; the close date is the UTC date of `closedate`; the
+-- probability a percentage, as Salesforce's.
 -- Grain: one row per deal.
 {{ config(materialized='table') }}
 with portal as (
