@@ -1,5 +1,6 @@
 """The HubSpot extractor against the sandbox: a portal lands in raw as it is at the sandbox's clock
-(records, property history, associations, owners, rates, pipelines), a read crosses search's
+(records, property history, associations, owners, rates, pipelines), a contact archived between
+two nights keeps the history it gained before, a read crosses search's
 10,000-result cap by windowing, rate limits are waited out, an expired token stops the object in
 words, and a property that is not of its type costs that property only."""
 
@@ -124,6 +125,30 @@ def _synthetic_portal(fixture: Path, contacts: int) -> None:
         record = {"id": record_id, "properties": properties, "createdAt": stamp, "updatedAt": stamp, "archived": False}
         lines.append(json.dumps(record))
     (fixture / "hubspot" / "contacts.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def test_a_contact_changed_then_archived_between_two_nights_keeps_its_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Search skips archived records: the next night reads the history of those archived since
+    its watermark from the archived list, entries written before they were archived included."""
+    first_clock = "2025-11-10T00:00:00.000Z"
+    with running_sandbox(PORTAL, tmp_path / "tls", as_of=first_clock) as sandbox:
+        _connect(monkeypatch, sandbox, tmp_path)
+        _extract("contacts_history")
+        sandbox.set_clock(CLOCK)
+        _extract("contacts_history")
+    latest = _at_clock(_lines(PORTAL, "contacts.jsonl"))
+    properties = configured("contacts")[1]
+    history = [h for h in _lines(PORTAL, "contacts_history.jsonl") if h["timestamp"] <= CLOCK]
+    history = [h for h in history if h["property"] in properties and h["objectId"] in latest]
+    between = [  # written between the nights by contacts archived before the second
+        h for h in history if h["timestamp"] > first_clock and latest[h["objectId"]]["archived"]
+    ]
+    assert between
+    key = ("objectId", "property", "timestamp", "value")
+    entries = [json.loads(payload) for (payload,) in _raw("select payload from raw_hubspot.contacts_history")]
+    assert sorted(tuple(e[k] for k in key) for e in entries) == sorted(tuple(h[k] for k in key) for h in history)
 
 
 def test_a_read_crosses_the_search_cap_by_windowing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
