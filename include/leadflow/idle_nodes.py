@@ -27,7 +27,7 @@ def _relation(node: Mapping[str, Any]) -> Relation:
     return (node["schema"], node.get("identifier") or node.get("alias") or node["name"])
 
 
-def _fed_by_nothing(
+def _fed_only_by_empty(
     built: Mapping[str, Any],
     sources: Mapping[str, Any],
     parents: Mapping[str, list[str]],
@@ -64,5 +64,5 @@ def idle_nodes(manifest: Mapping[str, Any], empty: Callable[[Iterable[Relation]]
         return {uid for uid in uids if relation[uid] in found}
 
     empty_sources = empty_of(sources)
-    candidates = _fed_by_nothing(built, sources, parents, empty_sources)
-    return _fed_by_nothing(built, sources, parents, empty_sources, among=empty_of(candidates))
+    candidates = _fed_only_by_empty(built, sources, parents, empty_sources)
+    return _fed_only_by_empty(built, sources, parents, empty_sources, among=empty_of(candidates))
