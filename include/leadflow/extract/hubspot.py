@@ -257,9 +257,18 @@ class HubSpotClient:
         if since is not None:
             yield from self.modified_since(object_type, since, properties)
             return
+        yield from self.every(object_type, properties, history)
+
+    def every(
+        self, object_type: str, properties: list[str], history: list[str] | None = None, archived: bool = False
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of every record (every archived one with ``archived``) by id, with the history
+        of ``history`` where asked (50 records a page)."""
         params = {"limit": HISTORY_BATCH if history else LIST_PAGE, "properties": ",".join(properties)}
         if history:
             params["propertiesWithHistory"] = ",".join(history)
+        if archived:
+            params["archived"] = "true"
         yield from self.listed(f"/crm/v3/objects/{object_type}", params)
 
     @staticmethod
@@ -347,8 +356,7 @@ def extract(conn_id: str, store: RawStore, obj: SourceObject, run_id: str) -> Pa
         for page in client.pages(obj.name, start, properties):
             read_at = read_at or client.clock.now()
             total.add(_land(page, store, obj, run_id, lambda r: r["updatedAt"]))
-        archived = {"archived": "true", "properties": ",".join(properties)}
-        for page in client.listed(f"/crm/v3/objects/{obj.name}", archived):
+        for page in client.every(obj.name, properties, archived=True):
             total.add(_land(page, store, obj, run_id, lambda r: r["updatedAt"]))  # archived: deleted
     elif obj.name.endswith("_history"):
         object_type = obj.name.removesuffix("_history")
@@ -371,8 +379,7 @@ def extract(conn_id: str, store: RawStore, obj: SourceObject, run_id: str) -> Pa
             )
         # search and a normal list skip archived records, yet one archived since (after the as-of
         # of a late night or a backfill, or since the last night) was there, with its history
-        archived = {"archived": "true", "limit": HISTORY_BATCH, "propertiesWithHistory": ",".join(history)}
-        for page in client.listed(f"/crm/v3/objects/{object_type}", {**archived, "properties": "hs_object_id"}):
+        for page in client.every(object_type, ["hs_object_id"], history, archived=True):
             since = [r for r in page if start is None or parse_instant(r.get("archivedAt") or r["updatedAt"]) >= start]
             land_entries(client.entries(since))
     elif obj.name == "associations":
