@@ -17,6 +17,7 @@ scopes): not retried, said in words.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 from collections.abc import Iterator
@@ -271,6 +272,15 @@ class HubSpotClient:
             params["archived"] = "true"
         yield from self.listed(f"/crm/v3/objects/{object_type}", params)
 
+    def archived_since(
+        self, object_type: str, since: datetime | None, properties: list[str], history: list[str] | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of the records archived at or after ``since`` (every archived one without it).
+        Search and a normal list skip archived records, yet one archived since the last night, or
+        after the as-of of a late night or a backfill, was there: its history and its links count."""
+        for page in self.every(object_type, properties, history, archived=True):
+            yield [r for r in page if since is None or parse_instant(r.get("archivedAt") or r["updatedAt"]) >= since]
+
     @staticmethod
     def entries(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The ``propertiesWithHistory`` of ``records`` as history entries (oldest first within a
@@ -377,15 +387,13 @@ def extract(conn_id: str, store: RawStore, obj: SourceObject, run_id: str) -> Pa
                 if start is None
                 else client.histories(object_type, [r["id"] for r in page], history)
             )
-        # search and a normal list skip archived records, yet one archived since (after the as-of
-        # of a late night or a backfill, or since the last night) was there, with its history
-        for page in client.every(object_type, ["hs_object_id"], history, archived=True):
-            since = [r for r in page if start is None or parse_instant(r.get("archivedAt") or r["updatedAt"]) >= start]
-            land_entries(client.entries(since))
+        for page in client.archived_since(object_type, start, ["hs_object_id"], history):
+            land_entries(client.entries(page))
     elif obj.name == "associations":
         read_at = None
         for from_type, to_type in ASSOCIATIONS:
-            for page in client.pages(from_type, start, ["hs_object_id"]):
+            active = client.pages(from_type, start, ["hs_object_id"])
+            for page in itertools.chain(active, client.archived_since(from_type, start, ["hs_object_id"])):
                 read_at = read_at or client.clock.now()
                 created = {r["id"]: r["createdAt"] for r in page}
                 rows = client.associations(from_type, to_type, list(created))
