@@ -94,8 +94,8 @@ def _writing(step: str, run_id: str | None = None) -> Iterator[None]:
     step of night ``run_id`` also checks that it is still the warehouse's night."""
     with paths().warehouse.writer(f"{step} of night {run_id}" if run_id else step):
         if run_id and step != "open_night":
-            night = paths().warehouse.read_frame("select run_id, started_at from raw_meta.night")
-            _still_this_night(step, run_id, None if night.empty else (night.run_id[0], night.started_at[0]))
+            with paths().warehouse.raw_store() as store:
+                _still_this_night(step, run_id, store.night())
         yield
 
 
