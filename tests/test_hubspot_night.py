@@ -1,6 +1,7 @@
 """A HubSpot portal as the lead database: the public small world rendered as a portal, with its
 org configuration folder, publishes the marts the reference computes (every check, funnel
-included), and ``leadflow doctor`` checks the configuration against the portal."""
+included), a night read months late keeps the deals of contacts deleted since, and ``leadflow
+doctor`` checks the configuration against the portal."""
 
 from __future__ import annotations
 
@@ -50,6 +51,46 @@ def test_a_hubspot_night_with_the_orgs_configuration_equals_the_reference(
         ids = con.execute("select count(*), count(*) filter (where lead_id like '1%') from marts.fct_lead_lifecycle")
         total, contacts = ids.fetchone()
         assert total == contacts > 0, "every lead is a HubSpot contact (numeric ids)"
+
+
+def _lines(name: str) -> list[dict]:
+    return [json.loads(line) for line in (PORTAL / "hubspot" / name).read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.night
+def test_a_contact_converted_then_deleted_after_the_as_of_keeps_its_deal_on_a_late_night(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A night read months late: contacts that were opportunities at its as-of and were deleted
+    since are leads of it, converted to the deal they were linked to then (the links of deleted
+    records are read too)."""
+    as_of, clock = "2025-09-30T00:00:00.000Z", json.loads((PORTAL / "manifest.json").read_text())["as_of"]
+    deleted_since = {c["id"] for c in _lines("contacts.jsonl") if c["archived"] and c["archivedAt"] > as_of}
+    converted = {
+        h["objectId"]
+        for h in _lines("contacts_history.jsonl")
+        if h["property"] == "lifecyclestage" and h["value"] == "opportunity" and h["timestamp"] <= as_of
+    }
+    links = sorted(
+        (a["createdAt"], a["toId"], a["fromId"])
+        for a in _lines("associations.jsonl")
+        if a["fromObjectType"] == "contacts" and a["toObjectType"] == "deals" and a["createdAt"] <= as_of
+    )
+    expected: dict[str, str] = {}
+    for _, deal, contact in links:  # the earliest-created deal of each
+        if contact in deleted_since & converted:
+            expected.setdefault(contact, deal)
+    assert expected, "the portal has contacts converted by the as-of and deleted since"
+    monkeypatch.setenv("LEADFLOW_ORG_CONFIG", str(PORTAL / "org_config"))
+    warehouse = tmp_path / "late.duckdb"
+    with running_sandbox(PORTAL, tmp_path / "tls", as_of=clock) as sandbox:
+        use_sandbox(monkeypatch, sandbox, warehouse)
+        assert json.loads(run_night(as_of).read_text())["status"] == "published"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        published = con.execute(
+            "select lead_id, opportunity_id from marts.fct_lead_lifecycle where lead_id in ?", [list(expected)]
+        ).fetchall()
+    assert dict(published) == expected
 
 
 @pytest.mark.night
