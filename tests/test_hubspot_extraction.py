@@ -1,8 +1,8 @@
 """The HubSpot extractor against the sandbox: a portal lands in raw as it is at the sandbox's clock
 (records, property history, associations, owners, rates, pipelines; an archived record's history
-and links too), a contact archived between two nights keeps the history it gained before, a read crosses search's
-10,000-result cap by windowing, rate limits are waited out, an expired token stops the object in
-words, and a property that is not of its type costs that property only."""
+and links too), a contact archived between two nights keeps the history it gained before, a read
+crosses search's 10,000-result cap by windowing, rate limits are waited out, an expired token
+stops the object in words, and a property that is not of its type costs that property only."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ import pytest
 from conftest import SHARED, run_night, use_sandbox
 from leadflow import doctor, org_config
 from leadflow.settings import PROJECT_ROOT
+from leadflow_dev.org_shapes import read_jsonl
 from leadflow_dev.sandbox.process import running_sandbox
 
 PORTAL = SHARED / "fixtures" / "small-hubspot"
@@ -53,10 +54,6 @@ def test_a_hubspot_night_with_the_orgs_configuration_equals_the_reference(
         assert total == contacts > 0, "every lead is a HubSpot contact (numeric ids)"
 
 
-def _lines(name: str) -> list[dict]:
-    return [json.loads(line) for line in (PORTAL / "hubspot" / name).read_text(encoding="utf-8").splitlines()]
-
-
 @pytest.mark.night
 def test_a_contact_converted_then_deleted_after_the_as_of_keeps_its_deal_on_a_late_night(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -65,19 +62,20 @@ def test_a_contact_converted_then_deleted_after_the_as_of_keeps_its_deal_on_a_la
     since are leads of it, converted to the deal they were linked to then (the links of deleted
     records are read too)."""
     as_of, clock = "2025-09-30T00:00:00.000Z", json.loads((PORTAL / "manifest.json").read_text())["as_of"]
-    deleted_since = {c["id"] for c in _lines("contacts.jsonl") if c["archived"] and c["archivedAt"] > as_of}
+    contacts = read_jsonl(PORTAL / "hubspot" / "contacts.jsonl")
+    deleted_since = {c["id"] for c in contacts if c["archived"] and c["archivedAt"] > as_of}
     converted = {
         h["objectId"]
-        for h in _lines("contacts_history.jsonl")
+        for h in read_jsonl(PORTAL / "hubspot" / "contacts_history.jsonl")
         if h["property"] == "lifecyclestage" and h["value"] == "opportunity" and h["timestamp"] <= as_of
     }
     links = sorted(
         (a["createdAt"], a["toId"], a["fromId"])
-        for a in _lines("associations.jsonl")
+        for a in read_jsonl(PORTAL / "hubspot" / "associations.jsonl")
         if a["fromObjectType"] == "contacts" and a["toObjectType"] == "deals" and a["createdAt"] <= as_of
     )
     expected: dict[str, str] = {}
-    for _, deal, contact in links:  # the earliest-created deal of each
+    for _, deal, contact in links:  # its earliest link (a deal is linked as it is created)
         if contact in deleted_since & converted:
             expected.setdefault(contact, deal)
     assert expected, "the portal has contacts converted by the as-of and deleted since"
